@@ -1,0 +1,31 @@
+# The only entry points: `make demo`, `make test`, `make bench` (README.md documents them).
+# Everything a clean clone needs is installed from the package registries by these targets.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+export CARGO_TARGET_DIR ?= $(ROOT)/target
+CARGO ?= cargo
+
+.PHONY: all test demo bench test-rust demo-rust build-mock
+
+all: test
+
+## test: every suite (Rust, Python, Node)
+test: test-rust test-python test-node
+
+## test-rust: the core and the mock server, with doctests
+test-rust:
+	$(CARGO) test -p partly -p partly-mock
+
+build-mock:
+	$(CARGO) build -p partly-mock --bin partly-mock
+
+## demo: the whole integrator flow against a local partly-mock, in Rust, Python and Node
+demo: demo-rust demo-python demo-node
+
+demo-rust: build-mock
+	$(CARGO) build -p partly --example integrator_flow
+	bash scripts/with-mock.sh $(CARGO_TARGET_DIR)/debug/partly-mock -- $(CARGO_TARGET_DIR)/debug/examples/integrator_flow
+
+include bindings-python/python.mk
+include bindings-node/node.mk

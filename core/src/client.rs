@@ -1,0 +1,532 @@
+//! The client: one logical call = validate, then attempts under the retry policy.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::config::{defaults, validate_timeout, ClientBuilder, Config};
+use crate::error::{truncate_text, Error, ErrorKind};
+use crate::methods::{self, Method, Resend};
+use crate::retry::{parse_retry_after, Decision, Failure, Policy};
+use crate::secret::{redact, Secret};
+use crate::trace::Trace;
+
+/// Per-call overrides of the client's settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Timeout of each attempt (default: the client's, 30 s).
+    pub timeout: Option<Duration>,
+    /// Retries after the first attempt (default: the client's, 2).
+    pub max_retries: Option<u32>,
+    /// For [`Client::call`] of a method the SDK does not know: declare it safe to resend
+    /// (a read, or idempotent), so timeouts and 5xx are retried too. Ignored for known methods.
+    pub idempotent: Option<bool>,
+}
+
+impl CallOptions {
+    /// Options with this attempt timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Options with this retry budget.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+}
+
+struct Inner {
+    config: Config,
+    http: reqwest::Client,
+    api_root: String,
+    auth: Option<(HeaderValue, HeaderValue)>,
+}
+
+/// The Partly API client. Cheap to clone (an `Arc` inside); share one across tasks and threads
+/// so that they share its connection pool.
+///
+/// Methods are grouped as on the wire: [`jobs`](Client::jobs), [`tier1`](Client::tier1),
+/// [`integrations`](Client::integrations), and [`call`](Client::call) for any other method.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("config", &self.inner.config).finish()
+    }
+}
+
+impl Client {
+    /// A builder with defaults and nothing from the environment.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from `PARTLY_API_KEY`, `PARTLY_INTEGRATION_ID` and
+    /// `PARTLY_BASE_URL`. Without a key it can still call `integrations.insert`.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// A client from validated settings.
+    pub fn from_config(config: Config) -> Result<Client, Error> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|e| {
+                Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}"))
+                    .with_source(e)
+            })?;
+        let auth = match (&config.api_key, config.integration_id) {
+            (Some(key), Some(id)) => {
+                let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+                    .map_err(|_| Error::validation("api_key has characters not allowed in a header"))?;
+                bearer.set_sensitive(true);
+                let id = HeaderValue::from_str(&id.hyphenated().to_string())
+                    .map_err(|_| Error::validation("integration_id is not a valid header value"))?;
+                Some((bearer, id))
+            }
+            _ => None,
+        };
+        let api_root = format!("{}/api/{}/", config.base_url.as_str().trim_end_matches('/'), defaults::API_VERSION);
+        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth }) })
+    }
+
+    /// A client with the same settings and a new, empty connection pool. Bindings call it in a
+    /// process forked from one that had used the client.
+    pub fn with_fresh_connections(&self) -> Result<Client, Error> {
+        Client::from_config(self.inner.config.clone())
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The URL a method is called at: `{base_url}/api/2026-01/{method}`.
+    pub fn method_url(&self, method: &str) -> String {
+        format!("{}{}", self.inner.api_root, method)
+    }
+
+    /// Repair jobs: `jobs.get`, `jobs.insert`.
+    pub fn jobs(&self) -> crate::api::Jobs<'_> {
+        crate::api::Jobs { client: self }
+    }
+
+    /// Vehicle preparation: `tier1.prepare` and the bulk [`prepare_all`](crate::api::Tier1::prepare_all).
+    pub fn tier1(&self) -> crate::api::Tier1<'_> {
+        crate::api::Tier1 { client: self }
+    }
+
+    /// Installs: `integrations.insert`.
+    pub fn integrations(&self) -> crate::api::Integrations<'_> {
+        crate::api::Integrations { client: self }
+    }
+
+    /// Calls any method by its wire name with a JSON body, with the same auth, retries,
+    /// timeouts and errors as the typed methods, and returns the raw JSON answer.
+    ///
+    /// A method the SDK does not know is authenticated and resent only when the connection was
+    /// never made, unless `options.idempotent` says it is safe.
+    pub async fn call(&self, method: &str, body: Value) -> Result<Value, Error> {
+        self.call_with(method, body, &CallOptions::default()).await
+    }
+
+    /// [`call`](Client::call) with per-call options.
+    pub async fn call_with(&self, method: &str, body: Value, options: &CallOptions) -> Result<Value, Error> {
+        methods::validate_name(method)?;
+        let spec = methods::lookup(method).unwrap_or(Method {
+            name: "",
+            requires_auth: true,
+            resend: if options.idempotent == Some(true) { Resend::Safe } else { Resend::OnlyIfNotSent },
+        });
+        if !(body.is_object() || body.is_null()) {
+            return Err(Error::validation(format!(
+                "{method}: the body must be a JSON object, got {}",
+                crate::models::json_type_name(&body)
+            ))
+            .with_method(method));
+        }
+        let body = if body.is_null() { Value::Object(Default::default()) } else { body };
+        self.execute(method, spec, &body, options, &[]).await
+    }
+
+    /// Runs one logical call of `spec` with `body` and decodes the answer into `T`.
+    /// `secrets` are scrubbed from anything kept on an error, with the API key.
+    pub(crate) async fn execute<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        spec: Method,
+        body: &Value,
+        options: &CallOptions,
+        secrets: &[&Secret],
+    ) -> Result<T, Error> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::validation(format!("could not encode the request as JSON: {e}")))?;
+        let sent = self.send(name, spec, Bytes::from(bytes), options, secrets).await?;
+        decode(name, &sent, secrets, self.inner.config.api_key.as_ref())
+    }
+
+    /// The retry loop. Returns the status, headers and body of a 2xx answer.
+    async fn send(
+        &self,
+        name: &str,
+        spec: Method,
+        body: Bytes,
+        options: &CallOptions,
+        secrets: &[&Secret],
+    ) -> Result<Answer, Error> {
+        let cfg = &self.inner.config;
+        let timeout = options.timeout.unwrap_or(cfg.timeout);
+        validate_timeout(timeout, "timeout").map_err(|e| e.with_method(name))?;
+        if spec.requires_auth && self.inner.auth.is_none() {
+            let missing = match (&cfg.api_key, cfg.integration_id) {
+                (None, None) => "an API key and an integration id",
+                (None, Some(_)) => "an API key",
+                _ => "an integration id",
+            };
+            return Err(Error::validation(format!(
+                "{name} needs {missing}: pass api_key and integration_id (from integrations.insert) to the client, or set {} and {}",
+                defaults::ENV_API_KEY,
+                defaults::ENV_INTEGRATION_ID
+            ))
+            .with_method(name));
+        }
+        let policy = Policy {
+            max_retries: options.max_retries.unwrap_or(cfg.max_retries),
+            backoff_initial: cfg.backoff_initial,
+            backoff_max: cfg.backoff_max,
+            retry_after_max: cfg.retry_after_max,
+        };
+        let trace = Trace::new();
+        let url = self.method_url(name);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let outcome = self.attempt(&url, spec, body.clone(), &trace, timeout).await;
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let (failure, error, retry_after) = match outcome {
+                Ok((status, headers, raw)) if (200..300).contains(&status) => {
+                    tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call succeeded");
+                    return Ok(Answer { status, headers, raw, attempts: attempt, trace_id: trace.trace_id });
+                }
+                Ok((status, headers, raw)) => {
+                    let retry_after = parse_retry_after(&headers);
+                    let err = api_error(status, &headers, &raw, retry_after, secrets, cfg.api_key.as_ref());
+                    tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call answered with an error");
+                    (Failure::Status(status), err, retry_after)
+                }
+                Err((failure, err)) => {
+                    tracing::debug!(target: "partly", method = name, attempt, elapsed_ms, error = %err, trace_id = %trace.trace_id, "partly attempt failed");
+                    (failure, err, None)
+                }
+            };
+            let decision = policy.decide(failure, spec.resend, attempt, retry_after);
+            let err = error.with_method(name).with_attempts(attempt).with_trace_id(&trace.trace_id);
+            match decision {
+                Decision::GiveUp => {
+                    if attempt > 1 || err.kind() != ErrorKind::Validation {
+                        tracing::warn!(target: "partly", method = name, attempts = attempt, trace_id = %trace.trace_id, "partly call failed: {err}");
+                    }
+                    return Err(err);
+                }
+                Decision::RetryAfter(wait) => {
+                    tracing::info!(
+                        target: "partly",
+                        method = name,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        trace_id = %trace.trace_id,
+                        "partly retrying after: {err}"
+                    );
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// One attempt under the attempt timeout: connect, send, headers and the whole body.
+    async fn attempt(
+        &self,
+        url: &str,
+        spec: Method,
+        body: Bytes,
+        trace: &Trace,
+        timeout: Duration,
+    ) -> Result<(u16, HeaderMap, Bytes), (Failure, Error)> {
+        let mut req = self
+            .inner
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(ACCEPT, HeaderValue::from_static("application/json"))
+            .header(USER_AGENT, self.inner.config.identity.user_agent())
+            .header("traceparent", trace.traceparent())
+            .body(body);
+        if spec.requires_auth {
+            if let Some((bearer, id)) = &self.inner.auth {
+                req = req.header(AUTHORIZATION, bearer.clone()).header("partly-integration-id", id.clone());
+            }
+        }
+        let work = async {
+            let resp = req.send().await.map_err(classify_send_error)?;
+            let status = resp.status().as_u16();
+            let headers = resp.headers().clone();
+            let raw = read_body(resp).await?;
+            Ok((status, headers, raw))
+        };
+        match tokio::time::timeout(timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err((
+                Failure::MaybeSent,
+                Error::new(
+                    ErrorKind::Timeout,
+                    format!("no complete answer within the attempt timeout of {}", fmt_duration(timeout)),
+                ),
+            )),
+        }
+    }
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.as_millis() < 1000 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
+}
+
+/// Reads the body, refusing more than [`defaults::MAX_RESPONSE_BYTES`].
+async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, (Failure, Error)> {
+    let max = defaults::MAX_RESPONSE_BYTES;
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err((
+            Failure::Status(resp.status().as_u16()),
+            Error::new(ErrorKind::Decode, format!("the answer is larger than {max} bytes; refused"))
+                .with_status(resp.status().as_u16()),
+        ));
+    }
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if buf.len() + chunk.len() > max {
+                    return Err((
+                        Failure::Status(resp.status().as_u16()),
+                        Error::new(ErrorKind::Decode, format!("the answer is larger than {max} bytes; refused"))
+                            .with_status(resp.status().as_u16()),
+                    ));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(e) => {
+                // The answer was cut off. A cut-off 2xx is a body that is not the documented
+                // shape (DecodeError); a cut-off error answer is still that error. Either way the
+                // partial text is kept and, for methods safe to resend, the call is retried.
+                let status = resp.status().as_u16();
+                let text = String::from_utf8_lossy(&buf).into_owned();
+                let cut = format!("the connection broke after {} bytes of the answer: {}", buf.len(), error_chain(&e));
+                let err = if (200..300).contains(&status) {
+                    Error::new(ErrorKind::Decode, format!("HTTP {status} with a body that was cut off ({cut})"))
+                        .with_status(status)
+                        .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
+                        .with_source(e)
+                } else {
+                    let (code, message) = describe_error_body(status, &text);
+                    Error::new(ErrorKind::from_status(status), format!("{message} ({cut})"))
+                        .with_status(status)
+                        .with_code(code)
+                        .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
+                        .with_source(e)
+                };
+                let failure = if (200..300).contains(&status) { Failure::MaybeSent } else { Failure::Status(status) };
+                return Err((failure, err));
+            }
+        }
+    }
+}
+
+/// The message of an error and its sources, joined, without any `Debug` formatting.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let m = s.to_string();
+        if !parts.iter().any(|p| p.contains(&m)) {
+            parts.push(m);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+fn classify_send_error(e: reqwest::Error) -> (Failure, Error) {
+    let chain = error_chain(&e);
+    if e.is_connect() {
+        let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };
+        (Failure::NotSent, Error::new(kind, format!("could not connect: {chain}")).with_source(e))
+    } else if e.is_timeout() {
+        (Failure::MaybeSent, Error::new(ErrorKind::Timeout, format!("timed out: {chain}")).with_source(e))
+    } else {
+        (
+            Failure::MaybeSent,
+            Error::new(ErrorKind::Connection, format!("the connection failed before an answer arrived: {chain}"))
+                .with_source(e),
+        )
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| truncate_text(s, 200))
+}
+
+fn scrub(text: &str, secrets: &[&Secret], api_key: Option<&Secret>) -> String {
+    let mut all: Vec<&Secret> = secrets.to_vec();
+    if let Some(k) = api_key {
+        all.push(k);
+    }
+    redact(text, &all)
+}
+
+/// Builds the error for a non-2xx answer from whatever body the server sent: a JSON object
+/// tagged by `type`, a bare JSON string, plain text, HTML or nothing.
+fn api_error(
+    status: u16,
+    headers: &HeaderMap,
+    raw: &[u8],
+    retry_after: Option<Duration>,
+    secrets: &[&Secret],
+    api_key: Option<&Secret>,
+) -> Error {
+    let text = String::from_utf8_lossy(raw);
+    let text = scrub(&text, secrets, api_key);
+    let (code, message) = describe_error_body(status, &text);
+    let kind = ErrorKind::from_status(status);
+    Error::new(kind, message)
+        .with_status(status)
+        .with_code(code)
+        .with_body((!text.is_empty()).then(|| truncate_text(&text, defaults::ERROR_BODY_MAX)))
+        .with_request_id(request_id(headers))
+        .with_retry_after(retry_after)
+}
+
+/// The error `type` and a one-line message from an error body.
+pub(crate) fn describe_error_body(status: u16, text: &str) -> (Option<String>, String) {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_string();
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return (None, reason);
+    }
+    match serde_json::from_str::<Value>(trimmed) {
+        Ok(Value::Object(map)) => {
+            let code = map.get("type").and_then(Value::as_str).map(|s| truncate_text(s, 200));
+            let message = ["message", "error", "detail", "description"]
+                .iter()
+                .find_map(|k| map.get(*k).and_then(Value::as_str))
+                .map(|s| truncate_text(s, 1000))
+                .or_else(|| code.clone())
+                .unwrap_or(reason);
+            (code, message)
+        }
+        Ok(Value::String(s)) => {
+            let s = truncate_text(&s, 200);
+            (Some(s.clone()), s)
+        }
+        Ok(other) => (None, truncate_text(&other.to_string(), 200)),
+        Err(_) => {
+            let lower = trimmed.get(..trimmed.len().min(200)).unwrap_or("").to_ascii_lowercase();
+            if lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<body") {
+                (None, format!("{reason} (the server answered with an HTML page, likely from a proxy in front of the API)"))
+            } else {
+                let line = trimmed.lines().next().unwrap_or("");
+                (None, truncate_text(line, 500))
+            }
+        }
+    }
+}
+
+/// A 2xx answer and how it was reached.
+pub(crate) struct Answer {
+    status: u16,
+    headers: HeaderMap,
+    raw: Bytes,
+    attempts: u32,
+    trace_id: String,
+}
+
+/// Decodes a 2xx answer into `T`; anything else is a [`ErrorKind::Decode`] error keeping the
+/// raw text.
+fn decode<T: DeserializeOwned>(
+    name: &str,
+    answer: &Answer,
+    secrets: &[&Secret],
+    api_key: Option<&Secret>,
+) -> Result<T, Error> {
+    let Answer { status, headers, raw, attempts, trace_id } = answer;
+    let status = *status;
+    let err = |what: String| {
+        let text = scrub(&String::from_utf8_lossy(raw), secrets, api_key);
+        Error::new(ErrorKind::Decode, what)
+            .with_method(name)
+            .with_status(status)
+            .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
+            .with_request_id(request_id(headers))
+            .with_attempts(*attempts)
+            .with_trace_id(trace_id)
+    };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(err(format!("HTTP {status} with an empty body where JSON was expected")));
+    }
+    serde_json::from_slice::<T>(raw).map_err(|e| {
+        let what = if e.is_syntax() || e.is_eof() {
+            format!("HTTP {status} with a body that is not valid JSON ({e})")
+        } else {
+            format!("HTTP {status} with JSON that does not match the documented shape ({e})")
+        };
+        err(what)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies() {
+        assert_eq!(
+            describe_error_body(404, r#"{"type":"not_found","message":"no job"}"#),
+            (Some("not_found".into()), "no job".into())
+        );
+        assert_eq!(describe_error_body(404, r#"{"type":"not_found"}"#), (Some("not_found".into()), "not_found".into()));
+        assert_eq!(describe_error_body(404, r#""not_found""#), (Some("not_found".into()), "not_found".into()));
+        assert_eq!(describe_error_body(404, ""), (None, "Not Found".into()));
+        let (c, m) = describe_error_body(502, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+        assert_eq!(c, None);
+        assert!(m.contains("HTML page"), "{m}");
+        assert_eq!(
+            describe_error_body(400, "Failed to parse request body: expected value at line 1 column 1"),
+            (None, "Failed to parse request body: expected value at line 1 column 1".into())
+        );
+        assert_eq!(describe_error_body(500, "[1,2]"), (None, "[1,2]".into()));
+    }
+}
