@@ -1,0 +1,174 @@
+//! Runs every case of `tests/fixtures/cases.json`, the behaviour the Rust, Python and Node
+//! suites share.
+
+mod common;
+
+use std::time::Duration;
+
+use partly::{CallOptions, Client, Error, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, VehicleIdentifier};
+use serde_json::Value;
+
+const UNKNOWN_UUID: &str = "00000000-0000-4000-8000-000000000001";
+
+fn substitute(v: &Value, minted: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(match s.as_str() {
+            "$DEMO_SITE_ID" => partly_mock::DEMO_SITE_ID.to_string(),
+            "$DEMO_JOB_ID" => partly_mock::DEMO_JOB_ID.to_string(),
+            "$DEMO_CLIENT_ID" => partly_mock::DEMO_CLIENT_ID.to_string(),
+            "$DEMO_CLIENT_SECRET" => partly_mock::DEMO_CLIENT_SECRET.to_string(),
+            "$MINTED_CODE" => minted.to_string(),
+            "$UNKNOWN_UUID" => UNKNOWN_UUID.to_string(),
+            _ => s.clone(),
+        }),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, minted)).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, minted))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn identifiers(v: &Value) -> Vec<VehicleIdentifier> {
+    if let Some(rep) = v.get("repeat") {
+        let n = v["count"].as_u64().expect("count") as usize;
+        let base = rep.as_str().expect("repeat");
+        return (0..n).map(|i| VehicleIdentifier::chassis_number(format!("{base}{i}"))).collect();
+    }
+    v.as_array()
+        .expect("identifiers array")
+        .iter()
+        .map(|x| VehicleIdentifier::from_json(x.clone()))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|_| panic!("identifiers {v}"))
+}
+
+/// Makes the call; identifiers that fail to parse count as a validation error, as they would
+/// in a binding.
+async fn run_call(client: &Client, call: &Value, opts: &CallOptions) -> Result<Value, Error> {
+    let args = &call["args"];
+    let method = call["method"].as_str().expect("method");
+    let s = |k: &str| args.get(k).and_then(Value::as_str);
+    match method {
+        "jobs.get" => {
+            let identity = JobIdentity::from_parts(s("id"), s("external"))?;
+            let job = client.jobs().get_with(identity, opts).await?;
+            Ok(serde_json::to_value(job).expect("job json"))
+        }
+        "jobs.insert" => {
+            let identity = JobIdentity::from_parts(s("id"), s("external"))?;
+            let data = JobData::from_json(args["data"].clone())?;
+            let if_exists = IfExists::parse(s("if_exists").unwrap_or("update"))?;
+            let job = client.jobs().insert_with(JobInsert::new(identity, data).if_exists(if_exists), opts).await?;
+            Ok(serde_json::to_value(job).expect("job json"))
+        }
+        "tier1.prepare" => {
+            let r = client.tier1().prepare_with(identifiers(&args["identifiers"]), opts).await?;
+            Ok(serde_json::to_value(r).expect("json"))
+        }
+        "integrations.insert" => {
+            let req = InstallRequest::new(
+                s("access_code").unwrap_or(""),
+                s("client_id").unwrap_or(""),
+                s("client_secret").unwrap_or(""),
+            );
+            let r = client.integrations().insert_with(req, opts).await?;
+            Ok(serde_json::to_value(r).expect("json"))
+        }
+        "call" => client.call_with(s("method").expect("method"), args["body"].clone(), opts).await,
+        other => panic!("unknown call {other}"),
+    }
+}
+
+/// `want` is a subset of `got`: every key of an object in `want` is in `got` with a matching value.
+fn assert_subset(want: &Value, got: &Value, path: &str) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                let gv = g.get(k).unwrap_or_else(|| panic!("{path}.{k} missing in {got}"));
+                assert_subset(wv, gv, &format!("{path}.{k}"));
+            }
+        }
+        _ => assert_eq!(want, got, "at {path}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_cases() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/cases.json");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("read cases")).expect("parse cases");
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 25, "the shared file has {} cases", cases.len());
+    let mock = common::mock().await;
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        mock.reset();
+        let minted = mock.mint_access_code().access_code;
+        let case = substitute(case, &minted);
+        if let Some(f) = case.get("fault") {
+            mock.inject_fault(common::fault(f.clone())).unwrap_or_else(|e| panic!("{name}: fault: {e}"));
+        }
+        let b = common::builder(&mock);
+        let client = match case.pointer("/client/credentials").and_then(Value::as_str).unwrap_or("demo") {
+            "none" => b.build(),
+            "bad_key" => b.api_key("pk_wrong_key_0000000000").integration_id(partly_mock::DEMO_INTEGRATION_ID).build(),
+            _ => b.api_key(partly_mock::DEMO_API_KEY).integration_id(partly_mock::DEMO_INTEGRATION_ID).build(),
+        }
+        .unwrap_or_else(|e| panic!("{name}: client: {e}"));
+        let mut opts = CallOptions::default();
+        if let Some(ms) = case.pointer("/options/timeout_ms").and_then(Value::as_u64) {
+            opts.timeout = Some(Duration::from_millis(ms));
+        }
+        if let Some(n) = case.pointer("/options/max_retries").and_then(Value::as_u64) {
+            opts.max_retries = Some(n as u32);
+        }
+        let outcome = run_call(&client, &case["call"], &opts).await;
+        let expect = &case["expect"];
+        match (expect.get("error"), outcome) {
+            (Some(class), Err(e)) => {
+                assert_eq!(Some(e.kind().class_name()), class.as_str(), "{name}: class of {e}");
+                if let Some(st) = expect.get("status") {
+                    assert_eq!(e.status().map(u64::from), st.as_u64(), "{name}: status");
+                }
+                if let Some(code) = expect.get("code") {
+                    assert_eq!(e.code(), code.as_str(), "{name}: code");
+                }
+                if let Some(a) = expect.get("attempts") {
+                    assert_eq!(Some(u64::from(e.attempts())), a.as_u64(), "{name}: attempts");
+                }
+                if let Some(r) = expect.get("retry_after") {
+                    assert_eq!(e.retry_after().map(|d| d.as_secs_f64()), r.as_f64(), "{name}: retry_after");
+                }
+                if let Some(m) = expect.get("message_contains").and_then(Value::as_str) {
+                    assert!(e.to_string().contains(m), "{name}: message {e:?} lacks {m:?}");
+                }
+                if let Some(b) = expect.get("body_contains").and_then(Value::as_str) {
+                    assert!(e.body().unwrap_or("").contains(b), "{name}: body {:?} lacks {b:?}", e.body());
+                }
+                for s in expect.get("secret_absent").and_then(Value::as_array).into_iter().flatten() {
+                    let s = s.as_str().expect("secret");
+                    for text in [e.to_string(), format!("{e:?}"), e.body().unwrap_or("").to_string()] {
+                        assert!(!text.contains(s), "{name}: secret in {text}");
+                    }
+                }
+            }
+            (Some(class), Ok(v)) => panic!("{name}: expected {class}, got {v}"),
+            (None, Err(e)) => panic!("{name}: expected success, got {e:?}"),
+            (None, Ok(v)) => {
+                if let Some(want) = expect.get("result") {
+                    assert_subset(want, &v, name);
+                }
+                for k in expect.get("result_keys").and_then(Value::as_array).into_iter().flatten() {
+                    assert!(v.get(k.as_str().expect("key")).is_some(), "{name}: {k} missing in {v}");
+                }
+            }
+        }
+        if let Some(n) = expect.get("requests").and_then(Value::as_u64) {
+            let method = expect
+                .get("requests_method")
+                .and_then(Value::as_str)
+                .or_else(|| case.pointer("/call/method").and_then(Value::as_str))
+                .expect("method");
+            let got = common::requests_for(&mock, method).len() as u64;
+            assert_eq!(got, n, "{name}: requests of {method} received by the mock");
+        }
+    }
+}
