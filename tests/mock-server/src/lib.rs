@@ -1,0 +1,223 @@
+//! `partly-mock`: a faithful local mock of Partly's Integrations API (2026-01).
+//!
+//! Serves `POST /api/2026-01/{method}` with in-memory, seeded demo state, the framework
+//! behaviour of the real server (partly-api.md §1, §4), injectable faults and a request
+//! log. See README.md for the HTTP control surface under `/__mock/`.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use partly_mock::{Fault, FaultAction, MockConfig, MockServer};
+//! let server = MockServer::start(MockConfig::default()).await?;
+//! server
+//!     .inject_fault(Fault::new("jobs.get").status(503).header("retry-after", "1"))
+//!     .map_err(std::io::Error::other)?;
+//! println!("{}", server.url());
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+mod answer;
+mod body;
+mod fault;
+mod methods;
+mod server;
+mod state;
+
+pub use fault::{Fault, FaultAction};
+
+/// The seeded API key (belongs to [`DEMO_INTEGRATION_ID`]).
+pub const DEMO_API_KEY: &str = "pk_demo_7c1f0e5a2b9d4c83a6e15f0b9d2c4e71";
+/// The integration the demo key belongs to.
+pub const DEMO_INTEGRATION_ID: &str = "6f2d8a41-93c5-4b7e-a0d2-1c5e9b7f3a60";
+/// The client id `integrations.insert` accepts.
+pub const DEMO_CLIENT_ID: &str = "partly-demo-client";
+/// The client secret `integrations.insert` accepts.
+pub const DEMO_CLIENT_SECRET: &str = "pcs_demo_3b8e1f6d0a9c4752b1e8d4f6a2c0b937";
+/// The seeded repairer site.
+pub const DEMO_SITE_ID: &str = "2d6b9a4e-8f13-4c57-b0e2-6a9d3f1c7e85";
+/// The seeded job.
+pub const DEMO_JOB_ID: &str = "497f6eca-6276-4993-bfeb-53cbbbba6f08";
+/// The seeded job's external id.
+pub const DEMO_JOB_EXTERNAL_ID: &str = "CCC-2026-04817";
+/// The seeded job's claim number.
+pub const DEMO_CLAIM_NUMBER: &str = "CLM-2026-118204";
+/// The seeded job's job number.
+pub const DEMO_JOB_NUMBER: &str = "J-04817";
+/// The seeded job's one image.
+pub const DEMO_JOB_IMAGE_URL: &str =
+    "https://images.partly.example/jobs/CCC-2026-04817/front-left.jpg";
+/// The seeded business (`businesses.list`).
+pub const DEMO_BUSINESS_ID: &str = "c4a7e2b9-1d36-4f80-9e5b-7a2c6d1f8e43";
+/// The seeded business's name.
+pub const DEMO_BUSINESS_NAME: &str = "Demo Panel & Paint";
+/// Every API method lives under this path.
+pub const API_VERSION_PREFIX: &str = "/api/2026-01/";
+
+/// Default capacity of the request log.
+pub const DEFAULT_LOG_CAPACITY: usize = 100_000;
+
+/// How to start a [`MockServer`].
+#[derive(Clone, Debug, Default)]
+pub struct MockConfig {
+    /// Address to bind (default 127.0.0.1).
+    pub host: Option<IpAddr>,
+    /// Port to bind (0: any free port).
+    pub port: u16,
+    /// Delay added to every API answer (not to `/__mock/` routes).
+    pub latency: Duration,
+    /// Most requests kept in the log (default [`DEFAULT_LOG_CAPACITY`]; 0 disables it).
+    pub log_capacity: Option<usize>,
+}
+
+/// An access code minted by the mock, with the client credentials to trade it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MintedCode {
+    pub access_code: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub expires_in_secs: u64,
+}
+
+/// One request the mock received (control routes excluded).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// Arrival order: 0 for the first request since the server started.
+    pub seq: u64,
+    /// The dotted method name from the path, as sent (`""` outside the API prefix).
+    pub method: String,
+    /// The request path (`/api/2026-01/jobs.get`).
+    pub path: String,
+    /// `POST`, `GET`, ...
+    pub http_method: String,
+    /// Every header, lower-case name -> value (repeated headers joined with `", "`).
+    pub headers: BTreeMap<String, String>,
+    /// The raw body (lossy UTF-8).
+    pub body: String,
+    /// The status answered; `None` while the answer is pending (a delay fault, the global
+    /// latency) and when the connection was dropped or the client went away first. A request is
+    /// logged as soon as its body has arrived, so a call the client gave up on still shows.
+    pub status: Option<u16>,
+    /// Whether an injected fault shaped the answer.
+    pub fault: bool,
+}
+
+/// A running mock server. Dropping it stops the server.
+pub struct MockServer {
+    shared: Arc<server::Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl MockServer {
+    /// Binds and starts serving on the current tokio runtime (multi-thread or
+    /// current-thread); returns once listening.
+    pub async fn start(config: MockConfig) -> std::io::Result<MockServer> {
+        let host = config.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let listener = TcpListener::bind(SocketAddr::new(host, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared::new(
+            config.latency,
+            config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
+        ));
+        let (stop, stopped) = watch::channel(false);
+        let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped));
+        Ok(MockServer {
+            shared,
+            addr,
+            stop,
+            accept: Some(accept),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Mints a single-use access code valid for 15 minutes.
+    pub fn mint_access_code(&self) -> MintedCode {
+        self.shared.mint(state::ACCESS_CODE_LIFETIME_SECS)
+    }
+
+    /// Mints a single-use access code valid for `secs` seconds (0: already expired).
+    pub fn mint_access_code_expiring_in(&self, secs: u64) -> MintedCode {
+        self.shared.mint(secs)
+    }
+
+    /// Queues a fault; `Err` (with the reason) when the fault is invalid.
+    pub fn inject_fault(&self, fault: Fault) -> Result<(), String> {
+        self.shared.faults.push(&fault)
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// The request log, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// How many vehicle identifiers `tier1.prepare` has queued since the last reset.
+    pub fn prepared_identifiers(&self) -> u64 {
+        lock(&self.shared.state).prepared()
+    }
+
+    /// Clears faults and the request log and restores the seeded state.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Stops accepting, closes every connection and waits until they are gone.
+    pub async fn shutdown(mut self) {
+        self.stop.send_replace(true);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.await;
+        }
+        server::wait_idle(&self.shared).await;
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// Locks a mutex, ignoring poisoning (no request path may panic, and the state stays
+/// usable even if one somehow did).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<MockServer>();
+    is::<Fault>();
+    is::<RecordedRequest>();
+}
