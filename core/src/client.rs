@@ -46,6 +46,7 @@ struct Inner {
     http: reqwest::Client,
     api_root: String,
     auth: Option<(HeaderValue, HeaderValue)>,
+    user_agent: HeaderValue,
 }
 
 /// The Partly API client. Cheap to clone (an `Arc` inside); share one across tasks and threads
@@ -99,8 +100,10 @@ impl Client {
             }
             _ => None,
         };
+        let user_agent = HeaderValue::from_str(&config.identity.user_agent())
+            .map_err(|_| Error::validation("the SDK identity has characters not allowed in a user-agent header"))?;
         let api_root = format!("{}/api/{}/", config.base_url.as_str().trim_end_matches('/'), defaults::API_VERSION);
-        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth }) })
+        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth, user_agent }) })
     }
 
     /// A client with the same settings and a new, empty connection pool. Bindings call it in a
@@ -272,7 +275,7 @@ impl Client {
             .post(url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(ACCEPT, HeaderValue::from_static("application/json"))
-            .header(USER_AGENT, self.inner.config.identity.user_agent())
+            .header(USER_AGENT, self.inner.user_agent.clone())
             .header("traceparent", trace.traceparent())
             .body(body);
         if spec.requires_auth {
@@ -406,7 +409,7 @@ fn scrub(text: &str, secrets: &[&Secret], api_key: Option<&Secret>) -> String {
 
 /// Builds the error for a non-2xx answer from whatever body the server sent: a JSON object
 /// tagged by `type`, a bare JSON string, plain text, HTML or nothing.
-fn api_error(
+pub(crate) fn api_error(
     status: u16,
     headers: &HeaderMap,
     raw: &[u8],
@@ -474,9 +477,15 @@ pub(crate) struct Answer {
     trace_id: String,
 }
 
+impl Answer {
+    pub(crate) fn for_fuzzing(status: u16, headers: HeaderMap, raw: &[u8]) -> Answer {
+        Answer { status, headers, raw: Bytes::copy_from_slice(raw), attempts: 1, trace_id: String::new() }
+    }
+}
+
 /// Decodes a 2xx answer into `T`; anything else is a [`ErrorKind::Decode`] error keeping the
 /// raw text.
-fn decode<T: DeserializeOwned>(
+pub(crate) fn decode<T: DeserializeOwned>(
     name: &str,
     answer: &Answer,
     secrets: &[&Secret],

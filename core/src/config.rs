@@ -182,9 +182,10 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-}
+/// The names of the environment variables [`ClientBuilder::from_env`] reads, for bindings whose
+/// runtime keeps its own view of the environment (Node's `worker_threads` give each worker its
+/// own `process.env`).
+pub const ENV_VARS: [&str; 3] = [defaults::ENV_API_KEY, defaults::ENV_INTEGRATION_ID, defaults::ENV_BASE_URL];
 
 impl ClientBuilder {
     /// A builder with every setting at its default and nothing read from the environment.
@@ -195,12 +196,20 @@ impl ClientBuilder {
     /// A builder seeded from `PARTLY_API_KEY`, `PARTLY_INTEGRATION_ID` and `PARTLY_BASE_URL`
     /// (empty variables count as unset). Setters called afterwards win.
     pub fn from_env() -> Self {
+        Self::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading each variable of [`ENV_VARS`] through `lookup`
+    /// instead of the process environment, with the same rules (values are trimmed; empty ones
+    /// count as unset). For runtimes with their own environment: a Node worker's `process.env`.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let mut b = Self::new();
-        if let Some(key) = env_var(defaults::ENV_API_KEY) {
+        if let Some(key) = var(defaults::ENV_API_KEY) {
             b.api_key = Some(Secret::new(key));
         }
-        b.integration_id = env_var(defaults::ENV_INTEGRATION_ID);
-        if let Some(url) = env_var(defaults::ENV_BASE_URL) {
+        b.integration_id = var(defaults::ENV_INTEGRATION_ID);
+        if let Some(url) = var(defaults::ENV_BASE_URL) {
             b.base_url = Some(url);
             b.base_url_from_env = true;
         }
@@ -462,6 +471,24 @@ mod tests {
         let e = parse_base_url("ftp://x", "base_url", false).unwrap_err();
         assert!(e.to_string().contains("only http and https"), "{e}");
         assert!(parse_base_url("api.partly.com", "base_url", false).is_err());
+    }
+
+    #[test]
+    fn env_through_a_lookup() {
+        let env = |name: &str| match name {
+            defaults::ENV_API_KEY => Some(" pk_x ".to_string()),
+            defaults::ENV_INTEGRATION_ID => Some("".to_string()),
+            defaults::ENV_BASE_URL => Some("http://127.0.0.1:9".to_string()),
+            _ => None,
+        };
+        let cfg = ClientBuilder::from_env_with(env).build_config().unwrap();
+        assert!(cfg.has_api_key());
+        assert_eq!(cfg.integration_id(), None, "an empty variable counts as unset");
+        assert_eq!(cfg.base_url().as_str(), "http://127.0.0.1:9/");
+        let e = ClientBuilder::from_env_with(|n| (n == defaults::ENV_BASE_URL).then(|| "ftp://x".to_string()))
+            .build_config()
+            .unwrap_err();
+        assert!(e.to_string().starts_with(defaults::ENV_BASE_URL), "{e}");
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub mod api;
 mod client;
 pub mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod methods;
 pub mod models;
 pub mod oauth;

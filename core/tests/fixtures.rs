@@ -1,28 +1,37 @@
-//! Runs every case of `tests/fixtures/cases.json`, the behaviour the Rust, Python and Node
-//! suites share.
+//! Runs every case of `tests/fixtures/cases.json` (behaviour) and `tests/fixtures/faults.json`
+//! (the fault matrix), which the Rust, Python and Node suites share.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use partly::{CallOptions, Client, Error, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, VehicleIdentifier};
 use serde_json::Value;
 
 const UNKNOWN_UUID: &str = "00000000-0000-4000-8000-000000000001";
 
-fn substitute(v: &Value, minted: &str) -> Value {
+struct Env {
+    minted: String,
+    dead_url: String,
+    big_job: String,
+}
+
+fn substitute(v: &Value, env: &Env) -> Value {
     match v {
         Value::String(s) => Value::String(match s.as_str() {
             "$DEMO_SITE_ID" => partly_mock::DEMO_SITE_ID.to_string(),
             "$DEMO_JOB_ID" => partly_mock::DEMO_JOB_ID.to_string(),
             "$DEMO_CLIENT_ID" => partly_mock::DEMO_CLIENT_ID.to_string(),
             "$DEMO_CLIENT_SECRET" => partly_mock::DEMO_CLIENT_SECRET.to_string(),
-            "$MINTED_CODE" => minted.to_string(),
+            "$MINTED_CODE" => env.minted.clone(),
+            "$DEAD_URL" => env.dead_url.clone(),
+            "$BIG_JOB_10MB" => env.big_job.clone(),
+            "$HTTP_DATE_IN_2S" => httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2)),
             "$UNKNOWN_UUID" => UNKNOWN_UUID.to_string(),
             _ => s.clone(),
         }),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, minted)).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, minted))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, env)).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, env))).collect()),
         other => other.clone(),
     }
 }
@@ -91,22 +100,57 @@ fn assert_subset(want: &Value, got: &Value, path: &str) {
     }
 }
 
+fn load(file: &str) -> Vec<Value> {
+    let path = format!("{}/../tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read cases")).expect("parse cases");
+    doc["cases"].as_array().expect("cases").clone()
+}
+
+fn dead_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn big_job() -> String {
+    let mut job = serde_json::json!({
+        "id": partly_mock::DEMO_JOB_ID, "site_id": partly_mock::DEMO_SITE_ID, "status": {"type": "draft"},
+        "images": [], "external_id": partly_mock::DEMO_JOB_EXTERNAL_ID,
+    });
+    job["padding"] = Value::String("x".repeat(10 * 1024 * 1024));
+    job.to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shared_cases() {
-    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/cases.json");
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(file).expect("read cases")).expect("parse cases");
-    let cases = doc["cases"].as_array().expect("cases");
-    assert!(cases.len() >= 25, "the shared file has {} cases", cases.len());
+    let cases = load("cases.json");
+    assert!(cases.len() >= 10, "cases.json has {} cases", cases.len());
+    run_cases(&cases).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_matrix() {
+    let cases = load("faults.json");
+    assert!(cases.len() >= 25, "faults.json has {} cases", cases.len());
+    run_cases(&cases).await;
+}
+
+async fn run_cases(cases: &[Value]) {
     let mock = common::mock().await;
+    let big = big_job();
     for case in cases {
         let name = case["name"].as_str().expect("name");
         mock.reset();
-        let minted = mock.mint_access_code().access_code;
-        let case = substitute(case, &minted);
+        let env = Env { minted: mock.mint_access_code().access_code, dead_url: dead_url(), big_job: big.clone() };
+        let case = substitute(case, &env);
         if let Some(f) = case.get("fault") {
             mock.inject_fault(common::fault(f.clone())).unwrap_or_else(|e| panic!("{name}: fault: {e}"));
         }
-        let b = common::builder(&mock);
+        let mut b = common::builder(&mock);
+        if let Some(url) = case.pointer("/client/base_url").and_then(Value::as_str) {
+            b = b.base_url(url);
+        }
         let client = match case.pointer("/client/credentials").and_then(Value::as_str).unwrap_or("demo") {
             "none" => b.build(),
             "bad_key" => b.api_key("pk_wrong_key_0000000000").integration_id(partly_mock::DEMO_INTEGRATION_ID).build(),
@@ -120,8 +164,21 @@ async fn shared_cases() {
         if let Some(n) = case.pointer("/options/max_retries").and_then(Value::as_u64) {
             opts.max_retries = Some(n as u32);
         }
-        let outcome = run_call(&client, &case["call"], &opts).await;
+        let calls = case.get("calls").and_then(Value::as_u64).unwrap_or(1);
+        let mut outcome = Err(Error::validation("no call made"));
+        let mut elapsed = Duration::ZERO;
+        for _ in 0..calls {
+            let started = Instant::now();
+            outcome = run_call(&client, &case["call"], &opts).await;
+            elapsed = started.elapsed();
+        }
         let expect = &case["expect"];
+        if let Some(min) = expect.get("min_elapsed_ms").and_then(Value::as_u64) {
+            assert!(elapsed >= Duration::from_millis(min), "{name}: returned after {elapsed:?}, before {min} ms");
+        }
+        if let Some(max) = expect.get("max_elapsed_ms").and_then(Value::as_u64) {
+            assert!(elapsed <= Duration::from_millis(max), "{name}: took {elapsed:?}, over {max} ms");
+        }
         match (expect.get("error"), outcome) {
             (Some(class), Err(e)) => {
                 assert_eq!(Some(e.kind().class_name()), class.as_str(), "{name}: class of {e}");
@@ -143,6 +200,11 @@ async fn shared_cases() {
                 if let Some(b) = expect.get("body_contains").and_then(Value::as_str) {
                     assert!(e.body().unwrap_or("").contains(b), "{name}: body {:?} lacks {b:?}", e.body());
                 }
+                if expect.get("trace_id_matches_request").and_then(Value::as_bool) == Some(true) {
+                    let reqs = mock.requests();
+                    let tp = reqs.last().and_then(|r| r.headers.get("traceparent")).expect("traceparent sent");
+                    assert_eq!(tp.split('-').nth(1), e.trace_id(), "{name}: trace id");
+                }
                 for s in expect.get("secret_absent").and_then(Value::as_array).into_iter().flatten() {
                     let s = s.as_str().expect("secret");
                     for text in [e.to_string(), format!("{e:?}"), e.body().unwrap_or("").to_string()] {
@@ -155,6 +217,11 @@ async fn shared_cases() {
             (None, Ok(v)) => {
                 if let Some(want) = expect.get("result") {
                     assert_subset(want, &v, name);
+                }
+                if let Some(lens) = expect.get("result_string_len").and_then(Value::as_object) {
+                    for (k, n) in lens {
+                        assert_eq!(v[k].as_str().map(|s| s.len() as u64), n.as_u64(), "{name}: length of {k}");
+                    }
                 }
                 for k in expect.get("result_keys").and_then(Value::as_array).into_iter().flatten() {
                     assert!(v.get(k.as_str().expect("key")).is_some(), "{name}: {k} missing in {v}");
