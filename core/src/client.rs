@@ -237,7 +237,11 @@ impl Client {
                 }
             };
             let decision = policy.decide(failure, spec.resend, attempt, retry_after);
-            let err = error.with_method(name).with_attempts(attempt).with_trace_id(&trace.trace_id);
+            let err = error
+                .with_method(name)
+                .with_attempts(attempt)
+                .with_trace_id(&trace.trace_id)
+                .scrubbed(&all_secrets(secrets, cfg.api_key.as_ref()));
             match decision {
                 Decision::GiveUp => {
                     if attempt > 1 || err.kind() != ErrorKind::Validation {
@@ -343,7 +347,7 @@ async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, (Failure, Error
                 let text = String::from_utf8_lossy(&buf).into_owned();
                 let cut = format!("the connection broke after {} bytes of the answer: {}", buf.len(), error_chain(&e));
                 let err = if (200..300).contains(&status) {
-                    Error::new(ErrorKind::Decode, format!("HTTP {status} with a body that was cut off ({cut})"))
+                    Error::new(ErrorKind::Decode, format!("the body was cut off ({cut})"))
                         .with_status(status)
                         .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
                         .with_source(e)
@@ -399,12 +403,16 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(|s| truncate_text(s, 200))
 }
 
-fn scrub(text: &str, secrets: &[&Secret], api_key: Option<&Secret>) -> String {
+fn all_secrets<'a>(secrets: &[&'a Secret], api_key: Option<&'a Secret>) -> Vec<&'a Secret> {
     let mut all: Vec<&Secret> = secrets.to_vec();
     if let Some(k) = api_key {
         all.push(k);
     }
-    redact(text, &all)
+    all
+}
+
+fn scrub(text: &str, secrets: &[&Secret], api_key: Option<&Secret>) -> String {
+    redact(text, &all_secrets(secrets, api_key))
 }
 
 /// Builds the error for a non-2xx answer from whatever body the server sent: a JSON object
@@ -494,7 +502,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     let Answer { status, headers, raw, attempts, trace_id } = answer;
     let status = *status;
     let err = |what: String| {
-        let text = scrub(&String::from_utf8_lossy(raw), secrets, api_key);
+        let text = String::from_utf8_lossy(raw);
         Error::new(ErrorKind::Decode, what)
             .with_method(name)
             .with_status(status)
@@ -502,15 +510,16 @@ pub(crate) fn decode<T: DeserializeOwned>(
             .with_request_id(request_id(headers))
             .with_attempts(*attempts)
             .with_trace_id(trace_id)
+            .scrubbed(&all_secrets(secrets, api_key))
     };
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(err(format!("HTTP {status} with an empty body where JSON was expected")));
+        return Err(err("the body is empty where JSON was expected".to_string()));
     }
     serde_json::from_slice::<T>(raw).map_err(|e| {
         let what = if e.is_syntax() || e.is_eof() {
-            format!("HTTP {status} with a body that is not valid JSON ({e})")
+            format!("the body is not valid JSON ({e})")
         } else {
-            format!("HTTP {status} with JSON that does not match the documented shape ({e})")
+            format!("the JSON does not match the documented shape ({e})")
         };
         err(what)
     })

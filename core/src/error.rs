@@ -210,6 +210,17 @@ impl Error {
         self.inner.retry_after = retry_after;
         self
     }
+    /// Replaces every secret in the message and the body with `***`.
+    pub(crate) fn scrubbed(mut self, secrets: &[&crate::secret::Secret]) -> Self {
+        self.inner.message = crate::secret::redact(&self.inner.message, secrets);
+        if let Some(b) = self.inner.body.take() {
+            self.inner.body = Some(crate::secret::redact(&b, secrets));
+        }
+        if let Some(c) = self.inner.code.take() {
+            self.inner.code = Some(crate::secret::redact(&c, secrets));
+        }
+        self
+    }
     pub(crate) fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Self {
         self.inner.message = f(&self.inner.message);
         self
@@ -272,15 +283,12 @@ impl fmt::Display for Error {
             write!(f, "{m}: ")?;
         }
         if let Some(s) = i.status {
-            write!(f, "HTTP {s} ")?;
+            write!(f, "HTTP {s}")?;
             if let Some(c) = &i.code {
-                write!(f, "{c}")?;
+                write!(f, " {c}")?;
             }
             if !i.message.is_empty() && Some(&i.message) != i.code.as_ref() {
-                if i.code.is_some() {
-                    f.write_str(": ")?;
-                }
-                f.write_str(&i.message)?;
+                write!(f, ": {}", i.message)?;
             }
         } else {
             f.write_str(&i.message)?;
