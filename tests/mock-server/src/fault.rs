@@ -231,12 +231,76 @@ struct Armed {
     remaining: u32,
 }
 
-/// Faults waiting to apply, oldest first.
+/// Faults waiting to apply, oldest first, and the optional random faults of `--chaos-rate`.
 #[derive(Default)]
 pub(crate) struct FaultQueue {
     armed: Mutex<Vec<Armed>>,
     /// Number of armed faults, read without the lock on the hot path.
     count: AtomicUsize,
+    chaos: Option<Chaos>,
+}
+
+/// Random faults on a share of all API calls, for soak tests: each call, with probability
+/// `rate`, gets one of [`Chaos::plans`] — all of them failures a client retries for a method
+/// that is safe to resend.
+pub(crate) struct Chaos {
+    /// `rate` scaled to `u64::MAX`.
+    threshold: u64,
+    seq: std::sync::atomic::AtomicU64,
+    seed: u64,
+    plans: Vec<Arc<FaultPlan>>,
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Chaos {
+    /// The faults chaos draws from.
+    fn plans() -> Vec<Fault> {
+        let json = |status: u16, ty: &str| {
+            Fault::new("*")
+                .status(status)
+                .body(format!("{{\"type\":\"{ty}\"}}"))
+                .header("content-type", "application/json")
+                .header("retry-after", "0")
+        };
+        vec![
+            json(503, "unavailable"),
+            json(500, "internal"),
+            json(429, "rate_limited"),
+            Fault::new("*").status(502).body("<html><body>502 Bad Gateway</body></html>").header("content-type", "text/html"),
+            Fault::new("*").action(FaultAction::Drop),
+            Fault::new("*").action(FaultAction::Truncate),
+            Fault::new("*").action(FaultAction::CloseAfter),
+        ]
+    }
+
+    pub(crate) fn new(rate: f64, seed: u64) -> Option<Chaos> {
+        if !(rate > 0.0) {
+            return None;
+        }
+        let plans = Chaos::plans().iter().filter_map(|f| f.arm().ok().map(|(_, p)| p)).collect();
+        Some(Chaos {
+            threshold: (rate.min(1.0) * u64::MAX as f64) as u64,
+            seq: std::sync::atomic::AtomicU64::new(0),
+            seed,
+            plans,
+        })
+    }
+
+    fn roll(&self) -> Option<Arc<FaultPlan>> {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let r = splitmix(self.seed ^ n);
+        if r >= self.threshold || self.plans.is_empty() {
+            return None;
+        }
+        let pick = splitmix(r) as usize % self.plans.len();
+        Some(Arc::clone(&self.plans[pick]))
+    }
 }
 
 impl FaultQueue {
@@ -253,12 +317,19 @@ impl FaultQueue {
     }
 
     /// Takes one use of the oldest fault matching this call, if any.
+    pub(crate) fn with_chaos(chaos: Option<Chaos>) -> FaultQueue {
+        FaultQueue { chaos, ..FaultQueue::default() }
+    }
+
     pub(crate) fn take(&self, name: &str, op: Option<Op>) -> Option<Arc<FaultPlan>> {
         if self.count.load(Ordering::Acquire) == 0 {
-            return None;
+            return self.chaos.as_ref().and_then(Chaos::roll);
         }
         let mut armed = lock(&self.armed);
-        let i = armed.iter().position(|a| a.matcher.matches(name, op))?;
+        let Some(i) = armed.iter().position(|a| a.matcher.matches(name, op)) else {
+            drop(armed);
+            return self.chaos.as_ref().and_then(Chaos::roll);
+        };
         let entry = &mut armed[i];
         let plan = Arc::clone(&entry.plan);
         entry.remaining = entry.remaining.saturating_sub(1);

@@ -77,6 +77,10 @@ pub struct MockConfig {
     pub latency: Duration,
     /// Most requests kept in the log (default [`DEFAULT_LOG_CAPACITY`]; 0 disables it).
     pub log_capacity: Option<usize>,
+    /// Share of API calls (0.0 to 1.0) that get a random retryable fault: 503, 500 or 429 with
+    /// `retry-after: 0`, an HTML 502, a dropped connection, a truncated body, or a connection
+    /// closed after the answer. For soak tests; 0 (the default) disables it.
+    pub chaos_rate: f64,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -129,6 +133,7 @@ impl MockServer {
         let shared = Arc::new(server::Shared::new(
             config.latency,
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
+            config.chaos_rate,
         ));
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped));

@@ -1,4 +1,4 @@
-//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N]`
+//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]`
 //!
 //! Prints `listening on http://HOST:PORT` once ready; stops on SIGTERM or Ctrl-C.
 
@@ -26,6 +26,9 @@ struct Args {
     /// Most requests kept in the request log (0 disables the log).
     #[arg(long)]
     log_capacity: Option<usize>,
+    /// Share of API calls (0.0-1.0) that get a random retryable fault (soak tests).
+    #[arg(long, default_value_t = 0.0)]
+    chaos_rate: f64,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,7 @@ async fn run(args: Args) -> ExitCode {
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),
         log_capacity: args.log_capacity,
+        chaos_rate: args.chaos_rate,
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.

@@ -56,11 +56,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(latency: Duration, log_capacity: usize) -> Shared {
+    pub(crate) fn new(latency: Duration, log_capacity: usize, chaos_rate: f64) -> Shared {
         let seed = Uuid::new_v4().as_u64_pair();
         Shared {
             state: Mutex::new(State::seeded()),
-            faults: FaultQueue::default(),
+            faults: FaultQueue::with_chaos(crate::fault::Chaos::new(chaos_rate, seed.0)),
             log: Mutex::new(VecDeque::new()),
             log_capacity,
             latency,

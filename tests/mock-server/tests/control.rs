@@ -340,6 +340,41 @@ async fn latency_delays_api_answers() {
     assert!(started.elapsed() >= Duration::from_millis(150));
 }
 
+#[tokio::test]
+async fn chaos_faults_a_share_of_calls() {
+    let server = MockServer::start(MockConfig { chaos_rate: 0.3, ..MockConfig::default() })
+        .await
+        .unwrap();
+    let mut ok = 0;
+    let mut faulted = 0;
+    for _ in 0..300 {
+        // A fresh connection each time: some chaos faults close the connection.
+        let client = reqwest::Client::new();
+        match client
+            .post(method_url(&server, "businesses.list"))
+            .header("authorization", format!("Bearer {DEMO_API_KEY}"))
+            .header("partly-integration-id", DEMO_INTEGRATION_ID)
+            .body("{}")
+            .send()
+            .await
+        {
+            Ok(r) if r.status() == 200 => match r.text().await {
+                Ok(t) if serde_json::from_str::<Value>(&t).is_ok() => ok += 1,
+                _ => faulted += 1,
+            },
+            _ => faulted += 1,
+        }
+    }
+    let logged = server.requests();
+    assert_eq!(logged.len(), 300);
+    let marked = logged.iter().filter(|r| r.fault).count();
+    // 30% of 300 = 90 expected; a deterministic generator per seed, so allow a wide band.
+    assert!((40..=140).contains(&marked), "{marked} of 300 calls faulted");
+    // close_after answers correctly (then closes), so it counts as ok from the client's side.
+    assert!(faulted <= marked && ok + faulted == 300, "ok {ok}, faulted {faulted}, marked {marked}");
+    assert!(faulted > 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_open_connections_and_does_not_hang() {
     let server = start().await;
