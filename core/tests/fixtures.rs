@@ -106,6 +106,24 @@ fn load(file: &str) -> Vec<Value> {
     doc["cases"].as_array().expect("cases").clone()
 }
 
+/// With `PARTLY_MATRIX_OUT=<file>`, appends what was observed for each case as one JSON line
+/// (`tests/bench/reliability_table.py` turns the lines of the three languages into the table of
+/// docs/reliability.md).
+fn observe(name: &str, outcome: &Result<Value, Error>, mock: &partly_mock::MockServer, elapsed: Duration) {
+    let Ok(path) = std::env::var("PARTLY_MATRIX_OUT") else { return };
+    let observed = match outcome {
+        Ok(_) => serde_json::json!({"outcome": "ok"}),
+        Err(e) => serde_json::json!({"outcome": e.kind().class_name(), "status": e.status(), "code": e.code(),
+                                     "attempts": e.attempts(), "retry_after": e.retry_after().map(|d| d.as_secs_f64())}),
+    };
+    let line = serde_json::json!({"language": "rust", "case": name, "observed": observed,
+                                  "requests": mock.requests().len(), "elapsed_ms": elapsed.as_millis() as u64});
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{line}");
+    }
+}
+
 fn dead_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -173,6 +191,7 @@ async fn run_cases(cases: &[Value]) {
             elapsed = started.elapsed();
         }
         let expect = &case["expect"];
+        observe(name, &outcome, &mock, elapsed);
         if let Some(min) = expect.get("min_elapsed_ms").and_then(Value::as_u64) {
             assert!(elapsed >= Duration::from_millis(min), "{name}: returned after {elapsed:?}, before {min} ms");
         }

@@ -280,7 +280,7 @@ impl Chaos {
     }
 
     pub(crate) fn new(rate: f64, seed: u64) -> Option<Chaos> {
-        if !(rate > 0.0) {
+        if rate.is_nan() || rate <= 0.0 {
             return None;
         }
         let plans = Chaos::plans().iter().filter_map(|f| f.arm().ok().map(|(_, p)| p)).collect();

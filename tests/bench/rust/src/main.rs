@@ -147,6 +147,34 @@ fn main() -> Result<(), String> {
             ),
             other => return Err(format!("unknown client {other}")),
         });
+        if args.scenario == "soak" {
+            // Every outcome accounted for: successes plus documented errors = calls made.
+            let Target::Partly(c) = &*target else { return Err("soak is for partly only".into()) };
+            let rss_start = rss_now_kb();
+            let (cpu0, _) = rusage();
+            let t0 = Instant::now();
+            let outcomes: Vec<Result<(), partly::ErrorKind>> = stream::iter(0..args.calls)
+                .map(|_| async { c.jobs().get(JobIdentity::external("CCC-2026-04817")).await.map(|_| ()).map_err(|e| e.kind()) })
+                .buffer_unordered(args.concurrency)
+                .collect()
+                .await;
+            let wall = t0.elapsed().as_secs_f64();
+            let (cpu1, maxrss) = rusage();
+            let ok = outcomes.iter().filter(|o| o.is_ok()).count();
+            let mut errors = serde_json::Map::new();
+            for e in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+                let n = errors.entry(e.class_name()).or_insert(json!(0));
+                *n = json!(n.as_u64().unwrap_or(0) + 1);
+            }
+            let accounted = ok + errors.values().filter_map(Value::as_u64).sum::<u64>() as usize;
+            println!(
+                "{}",
+                json!({"calls": args.calls, "concurrency": args.concurrency, "ok": ok, "errors": errors, "accounted": accounted,
+                       "wall_s": wall, "cpu_s": cpu1 - cpu0, "calls_per_s": args.calls as f64 / wall,
+                       "rss_start_kb": rss_start, "rss_end_kb": rss_now_kb(), "max_rss_kb": maxrss})
+            );
+            return if accounted == args.calls { Ok(()) } else { Err("outcomes lost".into()) };
+        }
         if args.scenario == "bulk" {
             let Target::Partly(c) = &*target else { return Err("bulk is for partly only".into()) };
             let ids = identifiers(args.calls, 0);

@@ -1,0 +1,430 @@
+// Type declarations of the `partly` package: the client of Partly's Integrations API.
+//
+// Options and methods are camelCase; data objects (jobs, job data, vehicle identifiers, the
+// install answer) keep the wire's snake_case names, as Partly's API reference shows them, and
+// results keep every field the server sent, unknown ones included.
+
+/// <reference types="node" />
+
+// ---------------------------------------------------------------------------------------------
+// Settings and options
+
+/**
+ * Settings of a {@link Client}. Each one left out comes from the environment
+ * (`PARTLY_API_KEY`, `PARTLY_INTEGRATION_ID`, `PARTLY_BASE_URL`) or else the default.
+ */
+export interface ClientOptions {
+  /** The API key `integrations.insert` returned. A secret: it never appears in a message or `util.inspect`. */
+  apiKey?: string;
+  /** The integration id (a UUID) `integrations.insert` returned. */
+  integrationId?: string;
+  /**
+   * The API's base URL. Default `https://api.partly.com`. A path is kept
+   * (`https://proxy.example/partly` calls `https://proxy.example/partly/api/2026-01/<method>`).
+   */
+  baseUrl?: string;
+  /** Timeout of each attempt (connect, headers and whole body), in milliseconds. Default 30000. */
+  timeoutMs?: number;
+  /** Retries after the first attempt, only where resending is safe. Default 2; 0 disables retries. */
+  maxRetries?: number;
+  /** Allow plain `http://` to hosts other than this machine (off: the key would travel in clear text). */
+  allowInsecureHttp?: boolean;
+}
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Aborting it rejects the call with {@link AbortError} at once and drops its HTTP request; an aborted call is never retried. */
+  signal?: AbortSignal;
+  /** This call's attempt timeout in milliseconds (default: the client's). */
+  timeoutMs?: number;
+  /** This call's retries after the first attempt (default: the client's). */
+  maxRetries?: number;
+}
+
+/** Options of {@link Client.call}. */
+export interface GenericCallOptions extends CallOptions {
+  /**
+   * For a method the SDK does not know: declare it safe to resend (a read, or idempotent), so
+   * timeouts and 5xx answers are retried too. Ignored for the methods the SDK knows.
+   */
+  idempotent?: boolean;
+}
+
+/** The client's settings in force, without secrets. */
+export interface ClientSettings {
+  /** The base URL. */
+  baseUrl: string;
+  /** The integration id, or null when none is set. */
+  integrationId: string | null;
+  /** Whether an API key is set (the key itself is never shown). */
+  hasApiKey: boolean;
+  /** Attempt timeout in milliseconds. */
+  timeoutMs: number;
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** The `user-agent` sent: `partly-node/<version> (node <version>; <os> <arch>)`. */
+  userAgent: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data (wire names)
+
+/** Which job: Partly's `id` (a UUID) or your own `external` reference; exactly one. */
+export type JobIdentity = { id: string; external?: undefined } | { external: string; id?: undefined };
+
+/** A job's status: an object tagged by `type` (`draft`, and others Partly may add). */
+export interface JobStatus {
+  /** The status type, e.g. `"draft"`. */
+  type: string;
+  /** Any other fields of the status. */
+  [field: string]: unknown;
+}
+
+/** A repair job, as the server sent it (unknown fields included). */
+export interface Job {
+  /** Partly's id of the job. */
+  id: string;
+  /** The repairer site the job belongs to. */
+  site_id: string;
+  /** The job's status. */
+  status: JobStatus;
+  /** Image URLs. */
+  images: string[];
+  /** The insurer's claim number. */
+  claim_number: string | null;
+  /** The repairer's job number. */
+  job_number: string | null;
+  /** Your own reference. */
+  external_id: string | null;
+  /** The work provider (insurer). */
+  work_provider_id: string | null;
+  /** The vehicle, as the server sent it (its shape is not published). */
+  vehicle: Record<string, unknown> | null;
+  /** Fields this SDK version does not know. */
+  [field: string]: unknown;
+}
+
+/** The data of a `jobs.insert` (`ExternalInsert` on the wire). */
+export interface JobData {
+  /** The repairer site the job belongs to. Required. */
+  repairer_site_id: string;
+  /** The insurer's claim number. */
+  claim_number?: string | null;
+  /** The repairer's job number. */
+  job_number?: string | null;
+  /** The vehicle, passed through as JSON. */
+  vehicle?: Record<string, unknown> | null;
+  /** The work provider (insurer). */
+  work_provider_id?: string | null;
+  /** More fields, sent as they are (for fields newer than this SDK). */
+  [field: string]: unknown;
+}
+
+/** What `jobs.insert` does when the job exists: `update` merges the fields given (default), `replace` overwrites the job. */
+export type IfExists = 'update' | 'replace';
+
+/** The request of {@link Jobs.insert}. */
+export type JobInsertRequest = JobIdentity & {
+  /** The job's data. */
+  data: JobData;
+  /** What to do when a job with this identity exists. Default `"update"`. */
+  ifExists?: IfExists;
+};
+
+/**
+ * A vehicle to prepare: a chassis number or VIN (a string, or `{ chassis_number }`), a
+ * registration plate (`{ plate, region? }`, recommended by Partly: it resolves trims and colours
+ * better), or any other JSON object the API accepts, sent as it is.
+ */
+export type VehicleIdentifier =
+  | string
+  | { chassis_number: string }
+  | { plate: string; region?: string }
+  | Record<string, unknown>;
+
+/** The answer of `tier1.prepare` (`{}` today; anything the server adds is kept). */
+export type PrepareResponse = Record<string, unknown>;
+
+/** Progress of {@link Tier1.prepareAll}, reported after every request settles. */
+export interface PrepareProgress {
+  /** Identifiers in the whole run. */
+  total: number;
+  /** Identifiers whose request has settled (accepted + failed). */
+  done: number;
+  /** Identifiers accepted by the server. */
+  accepted: number;
+  /** Identifiers whose request failed. */
+  failed: number;
+  /** Requests settled. */
+  batchesDone: number;
+  /** Requests in the whole run. */
+  batchesTotal: number;
+}
+
+/** Options of {@link Tier1.prepareAll}. */
+export interface PrepareAllOptions extends CallOptions {
+  /** Identifiers per request, 1 to 100. Default 100. */
+  batchSize?: number;
+  /** Requests in flight at once, at least 1. Default 8. */
+  concurrency?: number;
+  /**
+   * Called on the JavaScript thread after every request settles. If it throws (or returns a
+   * Promise that rejects), the run goes on and the first such error is reported once with
+   * `process.emitWarning` (code `PARTLY_PROGRESS_CALLBACK_ERROR`).
+   */
+  onProgress?: (progress: PrepareProgress) => void | Promise<void>;
+}
+
+/** One request of a {@link Tier1.prepareAll} run. */
+export interface PrepareBatch {
+  /** Index of the batch's first identifier in the input. */
+  offset: number;
+  /** The identifiers the request carried, as sent (wire form). */
+  identifiers: Array<Record<string, unknown>>;
+  /** `null` when the server accepted them; the request's error otherwise. */
+  error: PartlyError | null;
+}
+
+/** The outcome of a {@link Tier1.prepareAll}: every identifier is in exactly one batch. */
+export interface PrepareReport {
+  /** Identifiers in the run. */
+  total: number;
+  /** Identifiers accepted. */
+  accepted: number;
+  /** Identifiers whose request failed. */
+  failed: number;
+  /** Every request, in input order. */
+  batches: PrepareBatch[];
+}
+
+/** The request of {@link Integrations.insert}. */
+export interface InstallRequest {
+  /** The `code` of the OAuth redirect: single use, valid for 15 minutes. A secret. */
+  accessCode: string;
+  /** The integration's client id, issued by Partly. */
+  clientId: string;
+  /** The client secret issued with the client id. A secret. */
+  clientSecret: string;
+}
+
+/** The answer of `integrations.insert`. Store both values; the client sends them on every call. */
+export interface InstallResponse {
+  /** The integration's long-lived API key. A secret: never print or log it. */
+  api_key: string;
+  /** The integration id, sent as `partly-integration-id`. */
+  integration_id: string;
+  /** Fields this SDK version does not know. */
+  [field: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client
+
+/** `jobs.*` methods: `client.jobs`. */
+export interface Jobs {
+  /**
+   * Fetches one repair job by Partly's id or by your own reference.
+   * Rejects with {@link NotFoundError} when there is no such job.
+   */
+  get(identity: JobIdentity, options?: CallOptions): Promise<Job>;
+  /**
+   * Creates a repair job, or updates (default) or replaces the one with this identity.
+   * Safe to retry: the same upsert twice gives the same job.
+   */
+  insert(request: JobInsertRequest, options?: CallOptions): Promise<Job>;
+}
+
+/** `tier1.*` methods: `client.tier1`. */
+export interface Tier1 {
+  /** Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use. */
+  prepare(identifiers: Iterable<VehicleIdentifier>, options?: CallOptions): Promise<PrepareResponse>;
+  /**
+   * Queues any number of vehicles: requests of at most `batchSize` identifiers, at most
+   * `concurrency` in flight, `onProgress` after each. A request that still fails after its
+   * retries is recorded with its error in the report and the run goes on; the Promise rejects
+   * only for bad input (before anything is sent) or when aborted.
+   */
+  prepareAll(identifiers: Iterable<VehicleIdentifier>, options?: PrepareAllOptions): Promise<PrepareReport>;
+}
+
+/** `integrations.*` methods: `client.integrations`. */
+export interface Integrations {
+  /**
+   * Finishes an OAuth install: trades the access code for the integration's API key and id.
+   * Needs no credentials. Never resent once the request may have reached the server (the code
+   * is single use).
+   */
+  insert(request: InstallRequest, options?: CallOptions): Promise<InstallResponse>;
+}
+
+/**
+ * The Partly API client. Create one and share it: calls through one client share its
+ * connection pool. Every method returns a Promise and takes `{ signal, timeoutMs, maxRetries }`.
+ *
+ * @example
+ * const client = new Client({ apiKey, integrationId });
+ * const job = await client.jobs.get({ external: 'CCC-2026-04817' });
+ */
+export declare class Client {
+  /**
+   * @throws {ValidationError} when a setting is invalid (naming it), before anything is sent.
+   */
+  constructor(options?: ClientOptions);
+  /** `jobs.get`, `jobs.insert`. */
+  readonly jobs: Jobs;
+  /** `tier1.prepare` and the bulk `prepareAll`. */
+  readonly tier1: Tier1;
+  /** `integrations.insert`. */
+  readonly integrations: Integrations;
+  /**
+   * Calls any API method by its wire name (e.g. `"businesses.list"`) with a JSON object body,
+   * with the same auth, retries, timeouts and errors as the typed methods; resolves with the
+   * raw JSON answer. A method the SDK does not know is resent only when the connection was
+   * never made, unless `idempotent` is set.
+   */
+  call<T = unknown>(method: string, body?: Record<string, unknown> | null, options?: GenericCallOptions): Promise<T>;
+  /**
+   * Cancels every call in flight (they reject with {@link AbortError}, their HTTP requests are
+   * dropped) and makes later calls reject with {@link ValidationError} ("the client is closed"),
+   * as in the Python package. Idempotent.
+   */
+  close(): Promise<void>;
+  /** Whether {@link close} was called. */
+  readonly closed: boolean;
+  /** The settings in force, without secrets. */
+  readonly settings: ClientSettings;
+  /** The settings and `closed`, without secrets. */
+  toJSON(): ClientSettings & { closed: boolean };
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth install helpers (the browser part of the flow)
+
+/** Parameters of {@link authorizeUrl}. */
+export interface AuthorizeUrlParams {
+  /** The integration's client id. */
+  clientId: string;
+  /** Where Partly sends the browser back, exactly as registered with Partly. */
+  redirectUrl: string;
+  /** What the integration asks for: today `["repairer"]` or `["supplier"]`. */
+  scopes: string[];
+  /** Another authorize page (staging, tests). Default `https://app.partly.com/auth/integration/authorize`. */
+  endpoint?: string;
+}
+
+/** An authorize URL and the `state` it carries. */
+export interface AuthorizeUrl {
+  /** Where to send the user's browser. */
+  url: string;
+  /** The random `state` in the URL: keep it in the user's session and check it with {@link verifyState}. */
+  state: string;
+}
+
+/**
+ * The URL that starts an install on Partly's authorize page, with a fresh random `state`.
+ * @throws {ValidationError} naming a bad parameter.
+ */
+export declare function authorizeUrl(params: AuthorizeUrlParams): AuthorizeUrl;
+
+/**
+ * Whether the `state` that came back with the redirect equals the one sent, compared in
+ * constant time. An empty expected state, or a received value that is not a string, never matches.
+ */
+export declare function verifyState(expected: string, received: string | undefined | null): boolean;
+
+/** A fresh random OAuth `state`: 32 bytes from the operating system, as 64 hex characters. */
+export declare function generateState(): string;
+
+/** The package version. */
+export declare const VERSION: string;
+
+// ---------------------------------------------------------------------------------------------
+// Errors: one taxonomy, the same class names in Rust, Python and Node
+
+/** Fields of an SDK error (all optional when constructing one yourself). */
+export interface ErrorFields {
+  /** Stable code; defaults to the class's. */
+  code?: string;
+  /** HTTP status. */
+  status?: number;
+  /** The error `type` the server sent (`"not_found"`). */
+  errorType?: string;
+  /** The raw response body (truncated to 8 KiB). */
+  body?: string;
+  /** The wire name of the method called. */
+  method?: string;
+  /** Attempts made. */
+  attempts?: number;
+  /** The W3C trace id sent with every attempt. */
+  traceId?: string;
+  /** The server's `x-request-id`. */
+  requestId?: string;
+  /** The server's `Retry-After`, in seconds. */
+  retryAfter?: number;
+  /** Whether a retry may cure this kind of failure. */
+  retryable?: boolean;
+  /** The underlying cause. */
+  cause?: unknown;
+}
+
+/**
+ * Base of every error the SDK raises. Its message says what happened, on which method, after
+ * how many attempts, and never contains the API key, the client secret or an access code.
+ */
+export declare class PartlyError extends Error {
+  constructor(message: string, fields?: ErrorFields);
+  /** Stable machine-readable code, e.g. `"PARTLY_NOT_FOUND"` (`"ABORT_ERR"` for {@link AbortError}). */
+  readonly code: string;
+  /** HTTP status, for answers from the server (and {@link DecodeError}). */
+  readonly status?: number;
+  /** The error `type` the server sent (`"not_found"`), when it sent one. */
+  readonly errorType?: string;
+  /** The raw response body (truncated to 8 KiB), when there was one. */
+  readonly body?: string;
+  /** The wire name of the method called (`"jobs.get"`). */
+  readonly method?: string;
+  /** How many attempts were made (0 when nothing was sent). */
+  readonly attempts: number;
+  /** The W3C trace id sent in `traceparent` on every attempt. */
+  readonly traceId?: string;
+  /** The server's `x-request-id`, when it sent one. */
+  readonly requestId?: string;
+  /** The server's `Retry-After` in seconds, when it sent one. */
+  readonly retryAfter?: number;
+  /** Whether this kind of failure may be cured by a retry (connect errors, timeouts, 408, 429, 5xx). */
+  readonly retryable?: boolean;
+}
+
+/** Bad input, found before any request was sent. The message names the argument. `code`: `PARTLY_VALIDATION`. */
+export declare class ValidationError extends PartlyError {}
+/** Could not connect, or the connection dropped. `code`: `PARTLY_CONNECTION`. */
+export declare class ConnectionError extends PartlyError {}
+/** An attempt exceeded its timeout. `code`: `PARTLY_TIMEOUT`. */
+export declare class TimeoutError extends ConnectionError {}
+/** A 2xx answer whose body is not the documented shape; `body` keeps the raw text. `code`: `PARTLY_DECODE`. */
+export declare class DecodeError extends PartlyError {}
+/** The server answered 4xx/5xx (any status without a class of its own). `code`: `PARTLY_API`. */
+export declare class ApiError extends PartlyError {
+  readonly status: number;
+}
+/** HTTP 400. `code`: `PARTLY_BAD_REQUEST`. */
+export declare class BadRequestError extends ApiError {}
+/** HTTP 401: bad API key or integration id. `code`: `PARTLY_AUTHENTICATION`. */
+export declare class AuthenticationError extends ApiError {}
+/** HTTP 403: valid key, wrong scope. `code`: `PARTLY_PERMISSION_DENIED`. */
+export declare class PermissionDeniedError extends ApiError {}
+/** HTTP 404. `code`: `PARTLY_NOT_FOUND`. */
+export declare class NotFoundError extends ApiError {}
+/** HTTP 409. `code`: `PARTLY_CONFLICT`. */
+export declare class ConflictError extends ApiError {}
+/** HTTP 429; `retryAfter` says how long to wait, when the server said. `code`: `PARTLY_RATE_LIMIT`. */
+export declare class RateLimitError extends ApiError {}
+/** HTTP 5xx. `code`: `PARTLY_SERVER`. */
+export declare class ServerError extends ApiError {}
+/**
+ * The call was aborted by its `signal` (the signal's reason is the `cause`) or by
+ * {@link Client.close} while in flight. `name`: `"AbortError"`, `code`: `"ABORT_ERR"`. Never retried.
+ */
+export declare class AbortError extends PartlyError {
+  constructor(message?: string, fields?: ErrorFields);
+}

@@ -1,0 +1,506 @@
+'use strict';
+// The `partly` package: a thin layer over the native module (./src, built by `npm install`).
+// It checks JavaScript types, serialises data objects with JSON.stringify, wires AbortSignals
+// to native cancellation and turns native error objects into the classes of ./errors.js.
+// Everything else (validation, defaults, retries, timeouts, HTTP) is the Rust core's.
+
+const util = require('node:util');
+const native = require('./native');
+const errors = require('./errors');
+
+const { ValidationError, fromNative, abortError } = errors;
+
+/** The package version (also in the user agent: `partly-node/<version>`). */
+const VERSION = native.version();
+const ENV_VARS = native.envVarNames();
+const RUNTIME = `node ${process.versions.node}`;
+
+// ---------------------------------------------------------------------------------------------
+// Argument checks: JavaScript types only (the core validates the values), each naming the
+// argument, thrown as ValidationError.
+
+function typeName(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const t = typeof value;
+  return t === 'object' ? 'an object' : `a ${t}`;
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `value` as an options object (undefined/null: empty) with only `known` keys. */
+function options(value, name, known) {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) {
+    throw new ValidationError(`${name} must be an object such as { ${known.join(', ')} }, got ${typeName(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new ValidationError(`${name}: unknown option ${JSON.stringify(key)}; the options are ${known.join(', ')}`);
+    }
+  }
+  return value;
+}
+
+function optional(value, type, name) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== type) throw new ValidationError(`${name} must be a ${type}, got ${typeName(value)}`);
+  return value;
+}
+
+function isSignal(value) {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof value.aborted === 'boolean' &&
+    typeof value.addEventListener === 'function' &&
+    typeof value.removeEventListener === 'function'
+  );
+}
+
+/** JSON text of a data object (JSON's rules: undefined members left out, toJSON honoured). */
+function json(value, name) {
+  if (value === undefined) return undefined;
+  let text;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new ValidationError(`${name} cannot be sent as JSON: ${error.message}`, { cause: error });
+  }
+  if (text === undefined) throw new ValidationError(`${name} cannot be sent as JSON (got ${typeName(value)})`);
+  return text;
+}
+
+function identifierList(identifiers) {
+  if (identifiers !== null && typeof identifiers === 'object' && !Array.isArray(identifiers)) {
+    if (typeof identifiers[Symbol.iterator] === 'function') return Array.from(identifiers);
+  }
+  return identifiers;
+}
+
+const CALL_OPTIONS = ['signal', 'timeoutMs', 'maxRetries'];
+
+/** Splits per-call options into the signal and the native `{ timeoutMs, maxRetries, ... }`. */
+function callOptions(opts, known = CALL_OPTIONS) {
+  const o = options(opts, 'options', known);
+  const signal = o.signal === null ? undefined : o.signal;
+  if (signal !== undefined && !isSignal(signal)) {
+    throw new ValidationError(`options.signal must be an AbortSignal, got ${typeName(signal)}`);
+  }
+  return {
+    signal,
+    native: {
+      timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
+      maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
+      idempotent: optional(o.idempotent, 'boolean', 'idempotent'),
+    },
+  };
+}
+
+function unwrap(outcome) {
+  if (outcome.error) throw fromNative(outcome.error);
+  return outcome.value === undefined ? null : outcome.value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls: one native call per method call, cancellable by id.
+
+/** @internal Runs native calls for one client. Holds no secret. */
+class Caller {
+  #native;
+  #nextId = 0;
+
+  constructor(nativeClient) {
+    this.#native = nativeClient;
+  }
+
+  /**
+   * Starts `start(id, nativeOptions)` (which returns the native Promise of an outcome) and
+   * settles with `finish(outcome)`. An aborted signal rejects at once with AbortError and
+   * cancels the native call, which drops its HTTP request.
+   */
+  run(opts, start, finish = unwrap, known = CALL_OPTIONS) {
+    let settled = false;
+    let signal;
+    let pending;
+    let id;
+    try {
+      const parsed = callOptions(opts, known);
+      signal = parsed.signal;
+      if (signal && signal.aborted) return Promise.reject(abortError(signal));
+      this.#nextId = (this.#nextId + 1) >>> 0;
+      id = this.#nextId;
+      pending = start(id, parsed.native, () => settled);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!signal) {
+      return pending.then((outcome) => {
+        settled = true;
+        return finish(outcome);
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        settled = true;
+        this.#native.cancel(id);
+        reject(abortError(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (outcome) => {
+          signal.removeEventListener('abort', onAbort);
+          if (settled) return;
+          settled = true;
+          try {
+            resolve(finish(outcome));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error) => {
+          signal.removeEventListener('abort', onAbort);
+          settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  get native() {
+    return this.#native;
+  }
+}
+
+/** Wraps `onProgress` so that it never throws into the native module (see README). */
+function progressCallback(onProgress, isSettled) {
+  if (onProgress === undefined || onProgress === null) return undefined;
+  if (typeof onProgress !== 'function') {
+    throw new ValidationError(`onProgress must be a function, got ${typeName(onProgress)}`);
+  }
+  let warned = false;
+  const report = (error) => {
+    if (warned) return;
+    warned = true;
+    let what;
+    try {
+      what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    } catch {
+      what = 'a value that cannot be shown';
+    }
+    process.emitWarning(`the onProgress callback of tier1.prepareAll threw (${what}); the run goes on`, {
+      code: 'PARTLY_PROGRESS_CALLBACK_ERROR',
+    });
+  };
+  return (progress) => {
+    if (isSettled()) return;
+    try {
+      const returned = onProgress(progress);
+      if (returned && typeof returned.then === 'function') returned.then(undefined, report);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+function report(outcome) {
+  if (outcome.error) throw fromNative(outcome.error);
+  const r = outcome.report;
+  return {
+    total: r.total,
+    accepted: r.accepted,
+    failed: r.failed,
+    batches: r.batches.map((b) => ({
+      offset: b.offset,
+      identifiers: b.identifiers,
+      error: b.error ? fromNative(b.error) : null,
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Namespaces, as on the wire.
+
+class Jobs {
+  #caller;
+  /** @internal */
+  constructor(caller) {
+    this.#caller = caller;
+  }
+
+  /** `jobs.get`: one job by Partly's `id` or your own `external` reference. */
+  get(identity, opts) {
+    return this.#caller.run(opts, (id, o) => {
+      if (identity === undefined || identity === null) {
+        throw new ValidationError('identity is missing: give { id } (Partly\'s job id) or { external } (your own reference)');
+      }
+      const i = options(identity, 'identity', ['id', 'external']);
+      return this.#caller.native.jobsGet(id, optional(i.id, 'string', 'id'), optional(i.external, 'string', 'external'), o);
+    });
+  }
+
+  /** `jobs.insert`: create a job, or update/replace the one with this identity. */
+  insert(request, opts) {
+    return this.#caller.run(opts, (id, o) => {
+      if (request === undefined || request === null) {
+        throw new ValidationError('request is missing: give { external (or id), data, ifExists }');
+      }
+      const r = options(request, 'request', ['id', 'external', 'data', 'ifExists']);
+      return this.#caller.native.jobsInsert(
+        id,
+        optional(r.id, 'string', 'id'),
+        optional(r.external, 'string', 'external'),
+        json(r.data, 'data'),
+        optional(r.ifExists, 'string', 'ifExists'),
+        o,
+      );
+    });
+  }
+
+  [util.inspect.custom]() {
+    return 'Jobs { get, insert }';
+  }
+}
+
+class Tier1 {
+  #caller;
+  /** @internal */
+  constructor(caller) {
+    this.#caller = caller;
+  }
+
+  /** `tier1.prepare`: queue 1 to 100 vehicles. */
+  prepare(identifiers, opts) {
+    return this.#caller.run(opts, (id, o) =>
+      this.#caller.native.tier1Prepare(id, json(identifierList(identifiers), 'identifiers'), o),
+    );
+  }
+
+  /** Queue any number of vehicles in batches, with progress; resolves with a report. */
+  prepareAll(identifiers, opts) {
+    const known = [...CALL_OPTIONS, 'onProgress', 'concurrency', 'batchSize'];
+    return this.#caller.run(
+      opts,
+      (id, o, isSettled) => {
+        const all = options(opts, 'options', known);
+        return this.#caller.native.tier1PrepareAll(
+          id,
+          json(identifierList(identifiers), 'identifiers'),
+          optional(all.batchSize, 'number', 'batchSize'),
+          optional(all.concurrency, 'number', 'concurrency'),
+          progressCallback(all.onProgress, isSettled),
+          o,
+        );
+      },
+      report,
+      known,
+    );
+  }
+
+  [util.inspect.custom]() {
+    return 'Tier1 { prepare, prepareAll }';
+  }
+}
+
+class Integrations {
+  #caller;
+  /** @internal */
+  constructor(caller) {
+    this.#caller = caller;
+  }
+
+  /** `integrations.insert`: finish an OAuth install (needs no credentials). */
+  insert(request, opts) {
+    return this.#caller.run(opts, (id, o) => {
+      if (request === undefined || request === null) {
+        throw new ValidationError('request is missing: give { accessCode, clientId, clientSecret }');
+      }
+      const r = options(request, 'request', ['accessCode', 'clientId', 'clientSecret']);
+      return this.#caller.native.integrationsInsert(
+        id,
+        optional(r.accessCode, 'string', 'accessCode'),
+        optional(r.clientId, 'string', 'clientId'),
+        optional(r.clientSecret, 'string', 'clientSecret'),
+        o,
+      );
+    });
+  }
+
+  [util.inspect.custom]() {
+    return 'Integrations { insert }';
+  }
+}
+
+const CLIENT_OPTIONS = ['apiKey', 'integrationId', 'baseUrl', 'timeoutMs', 'maxRetries', 'allowInsecureHttp'];
+
+class Client {
+  #caller;
+
+  /**
+   * @param {object} [options] apiKey, integrationId, baseUrl, timeoutMs, maxRetries,
+   *   allowInsecureHttp. Unset ones come from PARTLY_API_KEY, PARTLY_INTEGRATION_ID and
+   *   PARTLY_BASE_URL, then the core's defaults.
+   */
+  constructor(options_ = {}) {
+    const o = options(options_, 'options', CLIENT_OPTIONS);
+    const env = {};
+    for (const name of ENV_VARS) {
+      const value = process.env[name];
+      if (typeof value === 'string') env[name] = value;
+    }
+    const made = native.createClient({
+      apiKey: optional(o.apiKey, 'string', 'apiKey'),
+      integrationId: optional(o.integrationId, 'string', 'integrationId'),
+      baseUrl: optional(o.baseUrl, 'string', 'baseUrl'),
+      timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
+      maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
+      allowInsecureHttp: optional(o.allowInsecureHttp, 'boolean', 'allowInsecureHttp'),
+      env,
+      runtime: RUNTIME,
+    });
+    if (!(made instanceof native.NativeClient)) throw fromNative(made);
+    this.#caller = new Caller(made);
+    // The namespaces, read-only: `jobs` (get, insert), `tier1` (prepare, prepareAll),
+    // `integrations` (insert).
+    const readOnly = (value) => ({ value, enumerable: true, writable: false, configurable: false });
+    Object.defineProperties(this, {
+      jobs: readOnly(new Jobs(this.#caller)),
+      tier1: readOnly(new Tier1(this.#caller)),
+      integrations: readOnly(new Integrations(this.#caller)),
+    });
+  }
+
+  /**
+   * Calls any API method by its wire name with a JSON body, with the same auth, retries,
+   * timeouts and errors as the typed methods; resolves with the raw JSON answer.
+   */
+  call(method, body, opts) {
+    return this.#caller.run(
+      opts,
+      (id, o) => {
+        if (typeof method !== 'string') throw new ValidationError(`method must be a string such as "businesses.list", got ${typeName(method)}`);
+        return this.#caller.native.call(id, method, json(body, 'body'), o);
+      },
+      unwrap,
+      [...CALL_OPTIONS, 'idempotent'],
+    );
+  }
+
+  /**
+   * Cancels every call in flight (they reject with AbortError) and refuses new ones (they
+   * reject with ValidationError). Idempotent. Resolves once done; nothing else needs releasing.
+   */
+  close() {
+    this.#caller.native.close();
+    return Promise.resolve();
+  }
+
+  /** Whether `close()` was called. */
+  get closed() {
+    return this.#caller.native.describe().closed;
+  }
+
+  /** The settings in force, without secrets: baseUrl, integrationId, hasApiKey, timeoutMs, maxRetries, userAgent. */
+  get settings() {
+    const d = this.#caller.native.describe();
+    const out = {
+      baseUrl: d.baseUrl,
+      integrationId: d.integrationId === undefined ? null : d.integrationId,
+      hasApiKey: d.hasApiKey,
+      timeoutMs: d.timeoutMs,
+      maxRetries: d.maxRetries,
+      userAgent: d.userAgent,
+    };
+    return out;
+  }
+
+  /** @internal Calls in flight (diagnostics and tests). */
+  get inFlight() {
+    return this.#caller.native.inFlight();
+  }
+
+  toJSON() {
+    return { ...this.settings, closed: this.closed };
+  }
+
+  [util.inspect.custom](depth, opts, inspect) {
+    const shown = { ...this.settings, closed: this.closed };
+    return `Client ${(inspect || util.inspect)(shown, opts)}`;
+  }
+}
+
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(Client.prototype, Symbol.asyncDispose, {
+    value: function asyncDispose() {
+      return this.close();
+    },
+    configurable: true,
+    writable: true,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth helpers (partly-api.md §5).
+
+/**
+ * The URL that starts an install, with a fresh random `state` to keep in the user's session.
+ * @returns {{ url: string, state: string }}
+ */
+function authorizeUrl(params) {
+  if (params === undefined || params === null) {
+    throw new ValidationError('authorizeUrl needs { clientId, redirectUrl, scopes }');
+  }
+  const p = options(params, 'authorizeUrl', ['clientId', 'redirectUrl', 'scopes', 'endpoint']);
+  let scopes = p.scopes;
+  if (scopes !== undefined && scopes !== null) {
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
+      throw new ValidationError(`scopes must be an array of strings such as ["repairer"], got ${typeName(scopes)}`);
+    }
+  } else {
+    scopes = undefined;
+  }
+  return unwrap(
+    native.authorizeUrl(
+      optional(p.clientId, 'string', 'clientId'),
+      optional(p.redirectUrl, 'string', 'redirectUrl'),
+      scopes,
+      optional(p.endpoint, 'string', 'endpoint'),
+    ),
+  );
+}
+
+/** Whether the `state` Partly sent back equals the one you sent (constant-time). */
+function verifyState(expected, received) {
+  if (typeof expected !== 'string') throw new ValidationError(`expected must be a string, got ${typeName(expected)}`);
+  if (typeof received !== 'string') return false;
+  return native.verifyState(expected, received);
+}
+
+/** A fresh random OAuth `state` (64 hex characters). */
+function generateState() {
+  return unwrap(native.generateState());
+}
+
+module.exports = {
+  Client,
+  authorizeUrl,
+  verifyState,
+  generateState,
+  VERSION,
+  PartlyError: errors.PartlyError,
+  ValidationError: errors.ValidationError,
+  ConnectionError: errors.ConnectionError,
+  TimeoutError: errors.TimeoutError,
+  DecodeError: errors.DecodeError,
+  ApiError: errors.ApiError,
+  BadRequestError: errors.BadRequestError,
+  AuthenticationError: errors.AuthenticationError,
+  PermissionDeniedError: errors.PermissionDeniedError,
+  NotFoundError: errors.NotFoundError,
+  ConflictError: errors.ConflictError,
+  RateLimitError: errors.RateLimitError,
+  ServerError: errors.ServerError,
+  AbortError: errors.AbortError,
+};

@@ -1,0 +1,398 @@
+//! The client: `NativeClient` wraps one `partly::Client` and the registry of its calls in
+//! flight. Every method is the core method of the same name, with arguments converted in
+//! (`models.rs`) and the result or error converted out (`error.rs`); the JavaScript layer
+//! (`index.js`) adds the namespaces, `AbortSignal` handling and the error classes.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::threadsafe_function::{
+    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
+};
+use napi::{Env, Status};
+use napi_derive::napi;
+use tokio::sync::Notify;
+
+use partly::{
+    ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions,
+    ProgressCallback, SdkIdentity,
+};
+
+use crate::error::{ErrorInfo, Outcome};
+use crate::models::{self, CallOptionsInput, PrepareProgressInfo};
+use crate::runtime::{self, spawn_call, CallRegistry};
+
+/// Settings of `new Client(...)`. Unset ones come from the environment (`env`, the caller's
+/// `process.env` view of the variables the core reads) or the core's defaults.
+#[napi(object)]
+#[derive(Default)]
+pub struct ClientOptionsInput {
+    /// API key (a secret).
+    pub api_key: Option<String>,
+    /// Integration id (a UUID).
+    pub integration_id: Option<String>,
+    /// Base URL of the API.
+    pub base_url: Option<String>,
+    /// Attempt timeout in milliseconds.
+    pub timeout_ms: Option<f64>,
+    /// Retries after the first attempt.
+    pub max_retries: Option<f64>,
+    /// Allow plain http to hosts other than loopback.
+    pub allow_insecure_http: Option<bool>,
+    /// The values of the variables named by `envVarNames()` in the caller's `process.env`.
+    pub env: Option<std::collections::HashMap<String, String>>,
+    /// The runtime reported in the user agent (`node 20.20.2`).
+    pub runtime: Option<String>,
+}
+
+/// The client's settings in force, without secrets (for `util.inspect`).
+#[napi(object)]
+pub struct ClientDescription {
+    /// Base URL.
+    pub base_url: String,
+    /// Integration id, when set.
+    pub integration_id: Option<String>,
+    /// Whether an API key is set (the key itself is never handed out).
+    pub has_api_key: bool,
+    /// Attempt timeout in milliseconds.
+    pub timeout_ms: f64,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// The user agent sent.
+    pub user_agent: String,
+    /// Whether `close()` was called.
+    pub closed: bool,
+}
+
+fn build(options: ClientOptionsInput) -> Result<partly::Client, partly::Error> {
+    let env = options.env.unwrap_or_default();
+    let mut b = ClientBuilder::from_env_with(|name| env.get(name).cloned());
+    if let Some(key) = options.api_key {
+        b = b.api_key(key);
+    }
+    if let Some(id) = options.integration_id {
+        b = b.integration_id(id);
+    }
+    if let Some(url) = options.base_url {
+        b = b.base_url(url);
+    }
+    if let Some(ms) = options.timeout_ms {
+        b = b.timeout(partly::config::duration_from_millis(ms, "timeoutMs")?);
+    }
+    if let Some(n) = options.max_retries {
+        b = b.max_retries(models::retries(n, "maxRetries")?);
+    }
+    if let Some(allow) = options.allow_insecure_http {
+        b = b.allow_insecure_http(allow);
+    }
+    b = b.sdk_identity(SdkIdentity {
+        product: "partly-node".into(),
+        version: crate::VERSION.into(),
+        runtime: options.runtime.unwrap_or_else(|| "node".into()),
+    });
+    b.build()
+}
+
+/// A client of the Partly API (the `Client` of `index.js` holds one).
+#[napi]
+pub struct NativeClient {
+    client: partly::Client,
+    calls: Arc<CallRegistry>,
+}
+
+/// Builds a client, or says what is wrong with the settings.
+#[napi(catch_unwind)]
+pub fn create_client(options: ClientOptionsInput) -> Either<NativeClient, ErrorInfo> {
+    match runtime::guard(|| build(options)) {
+        Ok(Ok(client)) => Either::A(NativeClient {
+            client,
+            calls: Arc::default(),
+        }),
+        Ok(Err(e)) => Either::B(ErrorInfo::from(&e)),
+        Err(panic) => Either::B(
+            panic
+                .error
+                .unwrap_or_else(|| crate::error::internal("no error")),
+        ),
+    }
+}
+
+/// The `onProgress` callback, called on the JavaScript thread; its return value is ignored and
+/// the JavaScript layer makes sure it never throws. Weak: it does not keep the event loop alive
+/// by itself (the pending call does).
+type ProgressFn = ThreadsafeFunction<
+    PrepareProgressInfo,
+    UnknownReturnValue,
+    PrepareProgressInfo,
+    Status,
+    false,
+    true,
+>;
+
+/// Counts progress calls queued to the JavaScript thread and not yet run, so that a
+/// `prepareAll` settles only after every progress call was delivered.
+#[derive(Default)]
+struct Delivery {
+    pending: AtomicUsize,
+    idle: Notify,
+}
+
+impl Delivery {
+    fn done(&self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+fn progress_callback(f: ProgressFn, delivery: Arc<Delivery>) -> ProgressCallback {
+    Arc::new(move |p| {
+        delivery.pending.fetch_add(1, Ordering::AcqRel);
+        let d = Arc::clone(&delivery);
+        let status = f.call_with_return_value(
+            PrepareProgressInfo::from(p),
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |_, _| {
+                d.done();
+                Ok(())
+            },
+        );
+        if status != Status::Ok {
+            // Not queued (the environment is going away): nothing to wait for.
+            delivery.done();
+        }
+    })
+}
+
+#[napi]
+impl NativeClient {
+    /// The settings in force, without secrets.
+    #[napi(catch_unwind)]
+    pub fn describe(&self) -> ClientDescription {
+        let c = self.client.config();
+        ClientDescription {
+            base_url: c.base_url().as_str().trim_end_matches('/').to_string(),
+            integration_id: c.integration_id().map(|id| id.to_string()),
+            has_api_key: c.has_api_key(),
+            timeout_ms: c.timeout().as_secs_f64() * 1000.0,
+            max_retries: c.max_retries(),
+            user_agent: c.user_agent(),
+            closed: self.calls.is_closed(),
+        }
+    }
+
+    /// `jobs.get` by exactly one of `id` and `external`.
+    #[napi(catch_unwind)]
+    pub fn jobs_get<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        id: Option<String>,
+        external: Option<String>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            Outcome::from_result(
+                async {
+                    let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref())?;
+                    let options = models::call_options(options)?;
+                    let job = client.jobs().get_with(identity, &options).await?;
+                    models::to_json(&job)
+                }
+                .await,
+            )
+        })
+    }
+
+    /// `jobs.insert`: `data` is JSON text; `if_exists` is `update` (default) or `replace`.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn jobs_insert<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        id: Option<String>,
+        external: Option<String>,
+        data: Option<String>,
+        if_exists: Option<String>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            Outcome::from_result(
+                async {
+                    let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref())?;
+                    let data = JobData::from_json(models::json(data, "data")?)?;
+                    let mut request = JobInsert::new(identity, data);
+                    if let Some(word) = if_exists {
+                        request = request.if_exists(IfExists::parse(&word)?);
+                    }
+                    let options = models::call_options(options)?;
+                    let job = client.jobs().insert_with(request, &options).await?;
+                    models::to_json(&job)
+                }
+                .await,
+            )
+        })
+    }
+
+    /// `tier1.prepare` of 1 to 100 identifiers (JSON text of an array).
+    #[napi(catch_unwind)]
+    pub fn tier1_prepare<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        identifiers: Option<String>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            Outcome::from_result(
+                async {
+                    let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
+                    let options = models::call_options(options)?;
+                    let answer = client.tier1().prepare_with(ids, &options).await?;
+                    models::to_json(&answer)
+                }
+                .await,
+            )
+        })
+    }
+
+    /// `tier1.prepare` of any number of identifiers, in batches, with progress.
+    #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn tier1_prepare_all<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        identifiers: Option<String>,
+        batch_size: Option<f64>,
+        concurrency: Option<f64>,
+        on_progress: Option<ProgressFn>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            let delivery = Arc::new(Delivery::default());
+            let run = async {
+                let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
+                let mut all = PrepareAllOptions {
+                    call: models::call_options(options)?,
+                    ..Default::default()
+                };
+                if let Some(n) = batch_size {
+                    all.batch_size = models::count(n, "batchSize")?;
+                }
+                if let Some(n) = concurrency {
+                    all.concurrency = models::count(n, "concurrency")?;
+                }
+                all.on_progress = on_progress.map(|f| progress_callback(f, Arc::clone(&delivery)));
+                client.tier1().prepare_all(ids, all).await
+            };
+            let result = run.await;
+            delivery.wait_idle().await;
+            match result {
+                Ok(report) => Outcome {
+                    report: Some(report.into()),
+                    ..Default::default()
+                },
+                Err(e) => Outcome::error(ErrorInfo::from(&e)),
+            }
+        })
+    }
+
+    /// `integrations.insert`: trade an access code for an API key. Absent strings count as empty.
+    #[napi(catch_unwind)]
+    pub fn integrations_insert<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        access_code: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            Outcome::from_result(
+                async {
+                    let request = InstallRequest::new(
+                        access_code.unwrap_or_default(),
+                        client_id.unwrap_or_default(),
+                        client_secret.unwrap_or_default(),
+                    );
+                    let options = models::call_options(options)?;
+                    let installed = client.integrations().insert_with(request, &options).await?;
+                    models::to_json(&installed)
+                }
+                .await,
+            )
+        })
+    }
+
+    /// Any method by its wire name; `body` is JSON text (absent: `{}`).
+    #[napi(catch_unwind)]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        call_id: u32,
+        method: String,
+        body: Option<String>,
+        options: Option<CallOptionsInput>,
+    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+        let client = self.client.clone();
+        spawn_call(env, &self.calls, call_id, async move {
+            Outcome::from_result(
+                async {
+                    let body = models::json(body, "body")?;
+                    let options = models::call_options(options)?;
+                    client.call_with(&method, body, &options).await
+                }
+                .await,
+            )
+        })
+    }
+
+    /// Stops call `call_id` (its Promise settles with an `ABORT_ERR`); `false` when it had
+    /// already finished.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, call_id: u32) -> bool {
+        self.calls.cancel(call_id)
+    }
+
+    /// Refuses new calls and stops every call in flight; returns how many were stopped.
+    #[napi(catch_unwind)]
+    pub fn close(&self) -> u32 {
+        u32::try_from(self.calls.close()).unwrap_or(u32::MAX)
+    }
+
+    /// Calls in flight (for tests and diagnostics).
+    #[napi(catch_unwind)]
+    pub fn in_flight(&self) -> u32 {
+        u32::try_from(self.calls.in_flight()).unwrap_or(u32::MAX)
+    }
+}
+
+/// The names of the environment variables the core reads.
+#[napi(catch_unwind)]
+pub fn env_var_names() -> Vec<String> {
+    partly::config::ENV_VARS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}

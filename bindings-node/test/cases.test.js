@@ -1,0 +1,222 @@
+'use strict';
+// The behaviour shared by the Rust, Python and Node suites: every case of
+// tests/fixtures/cases.json and tests/fixtures/faults.json (read their "about").
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const util = require('node:util');
+
+const partly = require('partly');
+const { Client } = partly;
+const { startMock, requestsFor, DEMO } = require('./support');
+
+const FIXTURES = path.join(__dirname, '..', '..', 'tests', 'fixtures');
+const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000001';
+
+function load(file) {
+  return JSON.parse(fs.readFileSync(path.join(FIXTURES, file), 'utf8')).cases;
+}
+
+/** A URL of 127.0.0.1 where nothing listens. */
+async function deadUrl() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+let bigJob;
+function bigJob10mb() {
+  if (!bigJob) {
+    bigJob = JSON.stringify({
+      id: DEMO.DEMO_JOB_ID,
+      site_id: DEMO.DEMO_SITE_ID,
+      status: { type: 'draft' },
+      images: [],
+      external_id: DEMO.DEMO_JOB_EXTERNAL_ID,
+      padding: 'x'.repeat(10 * 1024 * 1024),
+    });
+  }
+  return bigJob;
+}
+
+function substitute(value, env) {
+  if (typeof value === 'string') {
+    switch (value) {
+      case '$DEMO_SITE_ID':
+        return DEMO.DEMO_SITE_ID;
+      case '$DEMO_JOB_ID':
+        return DEMO.DEMO_JOB_ID;
+      case '$DEMO_CLIENT_ID':
+        return DEMO.DEMO_CLIENT_ID;
+      case '$DEMO_CLIENT_SECRET':
+        return DEMO.DEMO_CLIENT_SECRET;
+      case '$MINTED_CODE':
+        return env.minted;
+      case '$UNKNOWN_UUID':
+        return UNKNOWN_UUID;
+      case '$DEAD_URL':
+        return env.deadUrl;
+      case '$BIG_JOB_10MB':
+        return bigJob10mb();
+      case '$HTTP_DATE_IN_2S':
+        return new Date(Date.now() + 2000).toUTCString();
+      default:
+        if (value.startsWith('$')) throw new Error(`unknown placeholder ${value}`);
+        return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map((v) => substitute(v, env));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env)]));
+  }
+  return value;
+}
+
+function identifiers(spec) {
+  if (spec && !Array.isArray(spec) && spec.repeat !== undefined) {
+    return Array.from({ length: spec.count }, (_, i) => `${spec.repeat}${i}`);
+  }
+  return spec;
+}
+
+/** The case's call, through the public API. */
+function call(client, spec, opts) {
+  const a = spec.args;
+  switch (spec.method) {
+    case 'jobs.get':
+      return client.jobs.get(a.id !== undefined ? { id: a.id } : { external: a.external }, opts);
+    case 'jobs.insert': {
+      const identity = a.id !== undefined ? { id: a.id } : { external: a.external };
+      return client.jobs.insert({ ...identity, data: a.data, ifExists: a.if_exists }, opts);
+    }
+    case 'tier1.prepare':
+      return client.tier1.prepare(identifiers(a.identifiers), opts);
+    case 'integrations.insert':
+      return client.integrations.insert(
+        { accessCode: a.access_code, clientId: a.client_id, clientSecret: a.client_secret },
+        opts,
+      );
+    case 'call':
+      return client.call(a.method, a.body, opts);
+    default:
+      throw new Error(`unknown call ${spec.method}`);
+  }
+}
+
+/** `want` is a subset of `got`. */
+function assertSubset(want, got, at) {
+  if (want && typeof want === 'object' && !Array.isArray(want)) {
+    assert.ok(got && typeof got === 'object', `${at}: expected an object, got ${util.inspect(got)}`);
+    for (const [k, v] of Object.entries(want)) {
+      assert.ok(k in got, `${at}.${k} missing in ${util.inspect(got)}`);
+      assertSubset(v, got[k], `${at}.${k}`);
+    }
+  } else {
+    assert.deepEqual(got, want, at);
+  }
+}
+
+function makeClient(mock, spec) {
+  const c = spec || {};
+  const base = { baseUrl: c.base_url || mock.url };
+  switch (c.credentials || 'demo') {
+    case 'none':
+      return new Client(base);
+    case 'bad_key':
+      return new Client({ ...base, apiKey: 'pk_wrong_key_0000000000', integrationId: DEMO.DEMO_INTEGRATION_ID });
+    case 'demo':
+      return new Client({ ...base, apiKey: DEMO.DEMO_API_KEY, integrationId: DEMO.DEMO_INTEGRATION_ID });
+    default:
+      throw new Error(`unknown credentials ${c.credentials}`);
+  }
+}
+
+async function runCase(mock, raw) {
+  const name = raw.name;
+  mock.reset();
+  const env = { minted: mock.mintAccessCode().accessCode, deadUrl: await deadUrl() };
+  const kase = substitute(raw, env);
+  if (kase.fault) mock.injectFault(kase.fault);
+  const client = makeClient(mock, kase.client);
+  const opts = {};
+  if (kase.options && kase.options.timeout_ms !== undefined) opts.timeoutMs = kase.options.timeout_ms;
+  if (kase.options && kase.options.max_retries !== undefined) opts.maxRetries = kase.options.max_retries;
+  const expect = kase.expect;
+
+  let outcome;
+  let elapsed = 0;
+  for (let i = 0; i < (kase.calls || 1); i++) {
+    const started = Date.now();
+    try {
+      outcome = { value: await call(client, kase.call, opts) };
+    } catch (error) {
+      outcome = { error };
+    }
+    elapsed = Date.now() - started;
+  }
+  await client.close();
+
+  if (expect.min_elapsed_ms !== undefined) {
+    assert.ok(elapsed >= expect.min_elapsed_ms, `${name}: returned after ${elapsed} ms, before ${expect.min_elapsed_ms} ms`);
+  }
+  if (expect.max_elapsed_ms !== undefined) {
+    assert.ok(elapsed <= expect.max_elapsed_ms, `${name}: took ${elapsed} ms, over ${expect.max_elapsed_ms} ms`);
+  }
+
+  if (expect.error !== undefined) {
+    assert.ok(outcome.error, `${name}: expected ${expect.error}, got ${util.inspect(outcome.value)}`);
+    const e = outcome.error;
+    const cls = partly[expect.error];
+    assert.equal(typeof cls, 'function', `${name}: the package exports ${expect.error}`);
+    assert.ok(e instanceof cls, `${name}: expected ${expect.error}, got ${util.inspect(e)}`);
+    assert.equal(e.name, expect.error, `${name}: name`);
+    assert.ok(e instanceof partly.PartlyError, `${name}: a PartlyError`);
+    if ('status' in expect) assert.equal(e.status ?? null, expect.status, `${name}: status`);
+    if ('code' in expect) assert.equal(e.errorType ?? null, expect.code, `${name}: errorType`);
+    if ('attempts' in expect) assert.equal(e.attempts, expect.attempts, `${name}: attempts`);
+    if ('retry_after' in expect) assert.equal(e.retryAfter ?? null, expect.retry_after, `${name}: retryAfter`);
+    if (expect.message_contains !== undefined) {
+      assert.ok(e.message.includes(expect.message_contains), `${name}: message ${JSON.stringify(e.message)} lacks ${expect.message_contains}`);
+    }
+    if (expect.body_contains !== undefined) {
+      assert.ok((e.body || '').includes(expect.body_contains), `${name}: body ${JSON.stringify(e.body)} lacks ${expect.body_contains}`);
+    }
+    if (expect.trace_id_matches_request) {
+      const last = mock.requests().at(-1);
+      assert.equal(last.headers.traceparent.split('-')[1], e.traceId, `${name}: trace id`);
+    }
+    for (const secret of expect.secret_absent || []) {
+      for (const text of [e.message, String(e), util.inspect(e), e.body || '', JSON.stringify(e)]) {
+        assert.ok(!text.includes(secret), `${name}: a secret shows in ${text}`);
+      }
+    }
+  } else {
+    assert.ok(!outcome.error, `${name}: expected success, got ${outcome.error && util.inspect(outcome.error)}`);
+    const v = outcome.value;
+    if (expect.result !== undefined) assertSubset(expect.result, v, name);
+    for (const [k, n] of Object.entries(expect.result_string_len || {})) {
+      assert.equal(typeof v[k] === 'string' ? v[k].length : null, n, `${name}: length of ${k}`);
+    }
+    for (const k of expect.result_keys || []) assert.ok(k in v, `${name}: ${k} missing in ${util.inspect(v)}`);
+  }
+
+  if (expect.requests !== undefined) {
+    const method = expect.requests_method || kase.call.method;
+    assert.equal(requestsFor(mock, method).length, expect.requests, `${name}: requests of ${method} received by the mock`);
+  }
+}
+
+for (const file of ['cases.json', 'faults.json']) {
+  test(`shared cases: ${file}`, async (t) => {
+    const cases = load(file);
+    assert.ok(cases.length >= 10, `${file} has ${cases.length} cases`);
+    const mock = await startMock(t);
+    for (const kase of cases) {
+      await t.test(kase.name, () => runCase(mock, kase));
+    }
+  });
+}

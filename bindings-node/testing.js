@@ -1,0 +1,159 @@
+'use strict';
+// `partly/testing`: the partly-mock server in-process, for your tests and ours.
+//
+//   const { MockServer } = require('partly/testing');
+//   const mock = await MockServer.start();
+//   const client = mock.client();          // holds the mock's demo credentials
+//   ...
+//   await mock.stop();
+//
+// The server runs on the native module's threads (not on Node's event loop), bound to a free
+// port on 127.0.0.1; a forgotten mock never keeps a process from exiting.
+
+const util = require('node:util');
+const native = require('./native');
+const { Client, ValidationError } = require('./index.js');
+const { fromNative } = require('./errors.js');
+
+/** The mock's seeded demo values (credentials, ids). */
+const DEMO = Object.freeze(native.mockConstants());
+
+// The fault's JSON form is the mock's own (snake_case, as in tests/fixtures/cases.json);
+// these camelCase spellings are accepted too.
+const FAULT_ALIASES = {
+  delayMs: 'delay_ms',
+  trickleIntervalMs: 'trickle_interval_ms',
+  trickleChunkBytes: 'trickle_chunk_bytes',
+};
+
+function value(outcome) {
+  if (outcome.error) throw fromNative(outcome.error);
+  return outcome.value === undefined ? null : outcome.value;
+}
+
+function optionalNumber(v, name) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number') throw new ValidationError(`${name} must be a number, got ${typeof v}`);
+  return v;
+}
+
+class MockServer {
+  #native;
+
+  /** @internal Use `MockServer.start()`. */
+  constructor(nativeServer) {
+    if (!(nativeServer instanceof native.NativeMockServer)) {
+      throw new TypeError('use `await MockServer.start()` to start a mock server');
+    }
+    this.#native = nativeServer;
+  }
+
+  /**
+   * Starts a mock on a free port of 127.0.0.1.
+   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number }} [options]
+   */
+  static async start(options = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new ValidationError('options must be an object such as { latencyMs }');
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'latencyMs' && key !== 'logCapacity' && key !== 'chaosRate') {
+        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are latencyMs, logCapacity, chaosRate`);
+      }
+    }
+    const started = await native.startMockServer(
+      optionalNumber(options.latencyMs, 'latencyMs'),
+      optionalNumber(options.logCapacity, 'logCapacity'),
+      optionalNumber(options.chaosRate, 'chaosRate'),
+    );
+    if (!(started instanceof native.NativeMockServer)) throw fromNative(started);
+    return new MockServer(started);
+  }
+
+  /** `http://127.0.0.1:PORT`. */
+  get url() {
+    return this.#native.url;
+  }
+
+  /** Whether `stop()` was called. */
+  get stopped() {
+    return this.#native.stopped;
+  }
+
+  /** A Client for this mock with its demo credentials; `options` override them. */
+  client(options = {}) {
+    return new Client({
+      apiKey: DEMO.DEMO_API_KEY,
+      integrationId: DEMO.DEMO_INTEGRATION_ID,
+      baseUrl: this.url,
+      ...options,
+    });
+  }
+
+  /**
+   * A fresh single-use access code with the client id and secret that trade it.
+   * @param {{ expiresInSecs?: number }} [options] 0 gives an already expired code.
+   * @returns {{ accessCode: string, clientId: string, clientSecret: string, expiresInSecs: number }}
+   */
+  mintAccessCode(options = {}) {
+    const o = options === null || options === undefined ? {} : options;
+    return value(this.#native.mintAccessCode(optionalNumber(o.expiresInSecs, 'expiresInSecs')));
+  }
+
+  /**
+   * Makes the next `times` calls of `method` misbehave, e.g.
+   * `{ method: 'jobs.get', status: 503, headers: { 'retry-after': '0' } }` or
+   * `{ method: 'jobs.get', delayMs: 3000 }` or `{ method: 'tier1.prepare', action: 'drop' }`.
+   */
+  injectFault(fault) {
+    if (fault === null || typeof fault !== 'object' || Array.isArray(fault)) {
+      throw new ValidationError('fault must be an object such as { method: "jobs.get", status: 503 }');
+    }
+    const wire = {};
+    for (const [key, v] of Object.entries(fault)) {
+      if (v !== undefined) wire[FAULT_ALIASES[key] || key] = v;
+    }
+    value(this.#native.injectFault(wire));
+  }
+
+  /** Removes every queued fault. */
+  clearFaults() {
+    value(this.#native.clearFaults());
+  }
+
+  /** The requests received, oldest first: { method, path, httpMethod, headers, body, status, fault }. */
+  requests() {
+    return value(this.#native.requests());
+  }
+
+  /** How many vehicle identifiers tier1.prepare has queued since the last reset. */
+  preparedIdentifiers() {
+    return value(this.#native.preparedIdentifiers());
+  }
+
+  /** Clears faults and the request log and restores the seeded data. */
+  reset() {
+    value(this.#native.reset());
+  }
+
+  /** Stops the server and closes its connections. Stopping twice is harmless. */
+  async stop() {
+    value(await this.#native.stop());
+  }
+
+  [util.inspect.custom]() {
+    return `MockServer { url: '${this.url}'${this.stopped ? ', stopped' : ''} }`;
+  }
+}
+
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Object.defineProperty(MockServer.prototype, Symbol.asyncDispose, {
+    value: function asyncDispose() {
+      return this.stop();
+    },
+    configurable: true,
+    writable: true,
+  });
+}
+
+module.exports = { MockServer, DEMO };
