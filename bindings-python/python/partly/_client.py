@@ -1,0 +1,472 @@
+"""``partly.Client`` (blocking) and ``partly.AsyncClient`` (asyncio): the same methods and
+keyword arguments, over the same Rust core (``partly._native``)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from types import TracebackType
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Type, Union
+
+from . import _native
+from .models import (
+    InstallResult,
+    Job,
+    PrepareProgress,
+    PrepareReport,
+    PrepareResult,
+    VehicleIdentifier,
+)
+
+__all__ = ["Client", "AsyncClient"]
+
+UuidLike = Union[str, uuid.UUID]
+IfExistsWord = Literal["update", "replace"]
+ProgressCallback = Callable[[PrepareProgress], object]
+
+DEFAULT_TIMEOUT: float = _native.DEFAULT_TIMEOUT
+"""Timeout of one attempt (connect, request, headers and whole body), in seconds."""
+DEFAULT_MAX_RETRIES: int = _native.DEFAULT_MAX_RETRIES
+"""Retries after the first attempt, only where resending is safe."""
+
+
+def _repr(client: _native.Client, cls: str) -> str:
+    if client.closed:
+        return f"{cls}(closed)"
+    key = "***" if client.has_api_key else None
+    return (
+        f"{cls}(base_url={client.base_url!r}, integration_id={client.integration_id!r}, "
+        f"api_key={key!r}, timeout={client.timeout!r}, max_retries={client.max_retries!r})"
+    )
+
+
+def _native_client(
+    api_key: Optional[str],
+    integration_id: Optional[UuidLike],
+    base_url: Optional[str],
+    timeout: Optional[float],
+    max_retries: Optional[int],
+    allow_insecure_http: bool,
+) -> _native.Client:
+    return _native.Client(
+        api_key=api_key,
+        integration_id=integration_id,
+        base_url=base_url,
+        timeout=timeout,
+        max_retries=max_retries,
+        allow_insecure_http=allow_insecure_http,
+    )
+
+
+class _Settings:
+    _native: _native.Client
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL (without ``/api/<version>/``)."""
+        return self._native.base_url
+
+    @property
+    def integration_id(self) -> Optional[str]:
+        """The integration id sent as ``partly-integration-id``, if any."""
+        return self._native.integration_id
+
+    @property
+    def timeout(self) -> float:
+        """Timeout of each attempt, in seconds."""
+        return self._native.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first attempt."""
+        return self._native.max_retries
+
+    @property
+    def user_agent(self) -> str:
+        """The ``user-agent`` the client sends."""
+        return self._native.user_agent
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` was called."""
+        return self._native.closed
+
+
+# --------------------------------------------------------------------------------------------
+# Blocking
+# --------------------------------------------------------------------------------------------
+
+
+class Jobs:
+    """``jobs.*``: repair jobs. Use ``client.jobs``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    def get(
+        self,
+        *,
+        id: Optional[UuidLike] = None,
+        external: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Job:
+        """Fetches one repair job by Partly's ``id`` or by your own reference (``external``).
+
+        Raises :class:`~partly.NotFoundError` when there is no such job."""
+        return Job(self._native.jobs_get(id=id, external=external, timeout=timeout, max_retries=max_retries))
+
+    def insert(
+        self,
+        *,
+        id: Optional[UuidLike] = None,
+        external: Optional[str] = None,
+        data: Mapping[str, Any],
+        if_exists: Optional[IfExistsWord] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Job:
+        """Creates a repair job, or updates it (``if_exists="update"``, the default: merges the
+        fields given) or replaces it (``"replace"``) when one with the identity exists.
+
+        ``data`` has the fields of the API's ``ExternalInsert``: ``repairer_site_id`` (required),
+        ``claim_number``, ``job_number``, ``vehicle`` (a dict), ``work_provider_id``; other keys are
+        sent as they are."""
+        return Job(
+            self._native.jobs_insert(
+                id=id,
+                external=external,
+                data=data,
+                if_exists=if_exists,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+
+class Tier1:
+    """``tier1.*``: vehicle preparation. Use ``client.tier1``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    def prepare(
+        self,
+        identifiers: Sequence[VehicleIdentifier],
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> PrepareResult:
+        """Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use. A vehicle is a
+        chassis number (``"JH4KA7561PC008269"``) or a plate (``{"plate": "ABC123", "region": "NZ"}``)."""
+        return PrepareResult(self._native.tier1_prepare(identifiers, timeout=timeout, max_retries=max_retries))
+
+    def prepare_all(
+        self,
+        identifiers: Sequence[VehicleIdentifier],
+        *,
+        batch_size: Optional[int] = None,
+        concurrency: Optional[int] = None,
+        on_progress: Optional[ProgressCallback] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> PrepareReport:
+        """Queues any number of vehicles: requests of at most ``batch_size`` (default 100)
+        identifiers, ``concurrency`` (default 8) in flight, each with the usual retries.
+
+        ``on_progress(PrepareProgress)`` is called on this thread after each request settles; an
+        exception from it stops the run and propagates. A request that still fails is recorded
+        in the report with its error and the run goes on: check ``report.ok`` and
+        ``report.failures()``. Raises only for bad input, before anything is sent."""
+        report = self._native.tier1_prepare_all(
+            identifiers,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            on_progress=on_progress,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return PrepareReport._from_native(report)
+
+
+class Integrations:
+    """``integrations.*``: installs. Use ``client.integrations``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    def insert(
+        self,
+        *,
+        access_code: str,
+        client_id: str,
+        client_secret: str,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> InstallResult:
+        """Finishes an OAuth install: trades the access code from the redirect for the
+        integration's API key and id. Needs no credentials on the client. Never resent once the
+        request may have reached the server (the code is single use)."""
+        return InstallResult(
+            self._native.integrations_insert(
+                access_code=access_code,
+                client_id=client_id,
+                client_secret=client_secret,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+
+class Client(_Settings):
+    """The Partly API client (blocking). Thread-safe: share one across threads so that they
+    share its connection pool. Calls release the GIL and stay interruptible by Ctrl-C.
+
+    Every setting left ``None`` comes from the environment (``PARTLY_API_KEY``,
+    ``PARTLY_INTEGRATION_ID``, ``PARTLY_BASE_URL``) or the default (``https://api.partly.com``,
+    30 s per attempt, 2 retries). Without an API key only ``integrations.insert`` works.
+    ``timeout`` is in seconds, per attempt; there is no "wait forever".
+    """
+
+    jobs: Jobs
+    """``jobs.get`` / ``jobs.insert``."""
+    tier1: Tier1
+    """``tier1.prepare`` / ``prepare_all``."""
+    integrations: Integrations
+    """``integrations.insert``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        integration_id: Optional[UuidLike] = None,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        max_retries: Optional[int] = DEFAULT_MAX_RETRIES,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        self._native = _native_client(api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http)
+        self.jobs = Jobs(self._native)
+        self.tier1 = Tier1(self._native)
+        self.integrations = Integrations(self._native)
+
+    def call(
+        self,
+        method: str,
+        body: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Any:
+        """Calls any method by its wire name (``"businesses.list"``) with a JSON body, with the
+        same auth, retries, timeouts and errors as the typed methods; returns the JSON answer.
+
+        A method the SDK does not know is resent only when the connection was never made,
+        unless ``idempotent=True`` says it is safe."""
+        return self._native.call(method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent)
+
+    def close(self) -> None:
+        """Releases the connection pool. Later calls raise :class:`~partly.ValidationError`."""
+        self._native.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return _repr(self._native, "Client")
+
+
+# --------------------------------------------------------------------------------------------
+# asyncio
+# --------------------------------------------------------------------------------------------
+
+
+class AsyncJobs:
+    """``jobs.*``: repair jobs. Use ``client.jobs``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    async def get(
+        self,
+        *,
+        id: Optional[UuidLike] = None,
+        external: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Job:
+        """Fetches one repair job by Partly's ``id`` or by your own reference (``external``).
+
+        Raises :class:`~partly.NotFoundError` when there is no such job."""
+        return Job(await self._native.jobs_get_async(id=id, external=external, timeout=timeout, max_retries=max_retries))
+
+    async def insert(
+        self,
+        *,
+        id: Optional[UuidLike] = None,
+        external: Optional[str] = None,
+        data: Mapping[str, Any],
+        if_exists: Optional[IfExistsWord] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Job:
+        """Creates, updates (``if_exists="update"``, the default) or replaces a repair job; see
+        :meth:`partly.Client.jobs.insert <Jobs.insert>`."""
+        return Job(
+            await self._native.jobs_insert_async(
+                id=id,
+                external=external,
+                data=data,
+                if_exists=if_exists,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+
+class AsyncTier1:
+    """``tier1.*``: vehicle preparation. Use ``client.tier1``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    async def prepare(
+        self,
+        identifiers: Sequence[VehicleIdentifier],
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> PrepareResult:
+        """Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use."""
+        return PrepareResult(
+            await self._native.tier1_prepare_async(identifiers, timeout=timeout, max_retries=max_retries)
+        )
+
+    async def prepare_all(
+        self,
+        identifiers: Sequence[VehicleIdentifier],
+        *,
+        batch_size: Optional[int] = None,
+        concurrency: Optional[int] = None,
+        on_progress: Optional[ProgressCallback] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> PrepareReport:
+        """Queues any number of vehicles; see :meth:`Tier1.prepare_all`. ``on_progress`` is
+        called on the event loop (an exception from it goes to the loop's exception handler)."""
+        callback: Optional[ProgressCallback] = on_progress
+        if on_progress is not None and callable(on_progress):
+            loop = asyncio.get_running_loop()
+            user_callback = on_progress
+
+            def deliver(progress: PrepareProgress) -> None:
+                loop.call_soon_threadsafe(user_callback, progress)
+
+            callback = deliver
+        report = await self._native.tier1_prepare_all_async(
+            identifiers,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            on_progress=callback,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        return PrepareReport._from_native(report)
+
+
+class AsyncIntegrations:
+    """``integrations.*``: installs. Use ``client.integrations``."""
+
+    def __init__(self, native: _native.Client) -> None:
+        self._native = native
+
+    async def insert(
+        self,
+        *,
+        access_code: str,
+        client_id: str,
+        client_secret: str,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> InstallResult:
+        """Finishes an OAuth install: trades the access code for the API key and id."""
+        return InstallResult(
+            await self._native.integrations_insert_async(
+                access_code=access_code,
+                client_id=client_id,
+                client_secret=client_secret,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+        )
+
+
+class AsyncClient(_Settings):
+    """The Partly API client for asyncio: the methods of :class:`Client`, awaitable.
+
+    Not bound to an event loop: one client works across ``asyncio.run()`` calls and any number
+    of concurrent tasks. Cancelling a task aborts its HTTP request.
+    """
+
+    jobs: AsyncJobs
+    """``jobs.get`` / ``jobs.insert``."""
+    tier1: AsyncTier1
+    """``tier1.prepare`` / ``prepare_all``."""
+    integrations: AsyncIntegrations
+    """``integrations.insert``."""
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        integration_id: Optional[UuidLike] = None,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        max_retries: Optional[int] = DEFAULT_MAX_RETRIES,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        self._native = _native_client(api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http)
+        self.jobs = AsyncJobs(self._native)
+        self.tier1 = AsyncTier1(self._native)
+        self.integrations = AsyncIntegrations(self._native)
+
+    async def call(
+        self,
+        method: str,
+        body: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Any:
+        """Calls any method by its wire name with a JSON body; see :meth:`Client.call`."""
+        return await self._native.call_async(
+            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent
+        )
+
+    async def close(self) -> None:
+        """Releases the connection pool. Later calls raise :class:`~partly.ValidationError`."""
+        self._native.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return _repr(self._native, "AsyncClient")

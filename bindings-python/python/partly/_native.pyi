@@ -1,0 +1,218 @@
+"""The Rust core of the ``partly`` package (``bindings-python/src``). Use ``partly``'s public
+API instead: this module's surface may change between versions."""
+
+import uuid
+from partly.models import PrepareProgress
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+
+__all__ = [
+    "Client",
+    "MockServer",
+    "authorize_url",
+    "verify_state",
+    "generate_state",
+    "VERSION",
+    "CORE_VERSION",
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_AUTHORIZE_URL",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "DEMO_API_KEY",
+    "DEMO_INTEGRATION_ID",
+    "DEMO_CLIENT_ID",
+    "DEMO_CLIENT_SECRET",
+    "DEMO_SITE_ID",
+    "DEMO_JOB_ID",
+    "DEMO_JOB_EXTERNAL_ID",
+]
+
+_UuidLike = Union[str, uuid.UUID]
+_Identifier = Union[str, Mapping[str, Any]]
+_Progress = Callable[[PrepareProgress], object]
+
+VERSION: str
+CORE_VERSION: str
+API_VERSION: str
+DEFAULT_BASE_URL: str
+DEFAULT_AUTHORIZE_URL: str
+DEFAULT_TIMEOUT: float
+DEFAULT_MAX_RETRIES: int
+DEFAULT_BATCH_SIZE: int
+DEFAULT_CONCURRENCY: int
+
+DEMO_API_KEY: str
+DEMO_INTEGRATION_ID: str
+DEMO_CLIENT_ID: str
+DEMO_CLIENT_SECRET: str
+DEMO_SITE_ID: str
+DEMO_JOB_ID: str
+DEMO_JOB_EXTERNAL_ID: str
+
+@final
+class Client:
+    def __new__(
+        cls,
+        *,
+        api_key: Optional[str] = None,
+        integration_id: Optional[_UuidLike] = None,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        allow_insecure_http: Optional[bool] = None,
+    ) -> Client: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def integration_id(self) -> Optional[str]: ...
+    @property
+    def has_api_key(self) -> bool: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def user_agent(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def jobs_get(
+        self,
+        *,
+        id: Optional[_UuidLike] = None,
+        external: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def jobs_get_async(
+        self,
+        *,
+        id: Optional[_UuidLike] = None,
+        external: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def jobs_insert(
+        self,
+        *,
+        id: Optional[_UuidLike] = None,
+        external: Optional[str] = None,
+        data: Optional[Mapping[str, Any]] = None,
+        if_exists: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def jobs_insert_async(
+        self,
+        *,
+        id: Optional[_UuidLike] = None,
+        external: Optional[str] = None,
+        data: Optional[Mapping[str, Any]] = None,
+        if_exists: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def tier1_prepare(
+        self,
+        identifiers: Sequence[_Identifier],
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def tier1_prepare_async(
+        self,
+        identifiers: Sequence[_Identifier],
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def tier1_prepare_all(
+        self,
+        identifiers: Sequence[_Identifier],
+        *,
+        batch_size: Optional[int] = None,
+        concurrency: Optional[int] = None,
+        on_progress: Optional[_Progress] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def tier1_prepare_all_async(
+        self,
+        identifiers: Sequence[_Identifier],
+        *,
+        batch_size: Optional[int] = None,
+        concurrency: Optional[int] = None,
+        on_progress: Optional[_Progress] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def integrations_insert(
+        self,
+        *,
+        access_code: str,
+        client_id: str,
+        client_secret: str,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
+    def integrations_insert_async(
+        self,
+        *,
+        access_code: str,
+        client_id: str,
+        client_secret: str,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+    ) -> Awaitable[Dict[str, Any]]: ...
+    def call(
+        self,
+        method: str,
+        body: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Any: ...
+    def call_async(
+        self,
+        method: str,
+        body: Optional[Mapping[str, Any]] = None,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        idempotent: Optional[bool] = None,
+    ) -> Awaitable[Any]: ...
+
+@final
+class MockServer:
+    def __new__(
+        cls,
+        *,
+        host: Optional[str] = None,
+        port: Optional[int] = None,
+        latency: Optional[float] = None,
+        log_capacity: Optional[int] = None,
+    ) -> MockServer: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def mint_access_code(self, expires_in: Optional[int] = None) -> Dict[str, Any]: ...
+    def inject_fault(self, fault: Mapping[str, Any]) -> None: ...
+    def clear_faults(self) -> None: ...
+    def requests(self) -> List[Dict[str, Any]]: ...
+    def prepared_identifiers(self) -> int: ...
+    def reset(self) -> None: ...
+    def close(self) -> None: ...
+
+def authorize_url(
+    client_id: str,
+    redirect_url: str,
+    scopes: Sequence[str],
+    *,
+    endpoint: Optional[str] = None,
+) -> Tuple[str, str]: ...
+def verify_state(expected: str, received: str) -> bool: ...
+def generate_state() -> str: ...

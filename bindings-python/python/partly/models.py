@@ -1,0 +1,339 @@
+"""Result objects: attribute access with type hints, a readable ``repr``, equality, and
+``to_dict()`` giving back every field the server sent (unknown ones included).
+
+Ids (``job.id``, ``job.site_id``, ...) are ``str`` in the canonical lowercase hyphenated form,
+as on the wire; wrap one in ``uuid.UUID(...)`` if you need the type. Arguments accept either a
+``str`` or a ``uuid.UUID``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+from .errors import PartlyError
+
+__all__ = [
+    "Job",
+    "JobStatus",
+    "InstallResult",
+    "PrepareResult",
+    "PrepareProgress",
+    "PrepareBatch",
+    "PrepareReport",
+    "VehicleIdentifier",
+]
+
+VehicleIdentifier = Union[str, Mapping[str, Any]]
+"""A vehicle: a chassis number / VIN (``"JH4KA7561PC008269"``), a plate
+(``{"plate": "ABC123", "region": "NZ"}``), or any other object the API accepts."""
+
+
+class _Model:
+    """A result backed by the JSON object the server sent."""
+
+    __slots__ = ("_data",)
+    _known: Tuple[str, ...] = ()
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data: Dict[str, Any] = dict(data)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field as the server sent it (a deep copy), unknown fields included."""
+        return copy.deepcopy(self._data)
+
+    @property
+    def extra(self) -> Dict[str, Any]:
+        """The fields this SDK version does not know (a copy)."""
+        return {k: copy.deepcopy(v) for k, v in self._data.items() if k not in self._known}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _Model)
+        return self._data == other._data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _repr_fields(self) -> List[Tuple[str, Any]]:
+        return [(k, self._data.get(k)) for k in self._known if self._data.get(k) is not None]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._repr_fields())
+        extra = self.extra
+        if extra:
+            fields += (", " if fields else "") + f"extra={extra!r}"
+        return f"{type(self).__name__}({fields})"
+
+    def __getstate__(self) -> Dict[str, Any]:
+        return self._data
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self._data = state
+
+
+class JobStatus(_Model):
+    """A job's status: ``type`` (``"draft"``, or any other value the server sends) and any
+    other fields of the status object in ``extra``."""
+
+    __slots__ = ()
+    _known = ("type",)
+
+    DRAFT = "draft"
+
+    @property
+    def type(self) -> str:
+        """The status type, e.g. ``"draft"``."""
+        return str(self._data.get("type", ""))
+
+    @property
+    def is_draft(self) -> bool:
+        """Whether the job is a draft."""
+        return self.type == self.DRAFT
+
+    def __repr__(self) -> str:
+        extra = self.extra
+        return f"JobStatus(type={self.type!r}" + (f", extra={extra!r})" if extra else ")")
+
+
+class Job(_Model):
+    """A repair job (the answer of ``jobs.get`` and ``jobs.insert``)."""
+
+    __slots__ = ()
+    _known = (
+        "id",
+        "site_id",
+        "status",
+        "images",
+        "claim_number",
+        "job_number",
+        "external_id",
+        "work_provider_id",
+        "vehicle",
+    )
+
+    @property
+    def id(self) -> str:
+        """Partly's id of the job."""
+        return str(self._data["id"])
+
+    @property
+    def site_id(self) -> str:
+        """The repairer site the job belongs to."""
+        return str(self._data["site_id"])
+
+    @property
+    def status(self) -> JobStatus:
+        """The job's status (``job.status.type``)."""
+        return JobStatus(self._data.get("status") or {})
+
+    @property
+    def images(self) -> List[str]:
+        """Image URLs."""
+        return list(self._data.get("images") or [])
+
+    @property
+    def claim_number(self) -> Optional[str]:
+        """The insurer's claim number."""
+        return self._data.get("claim_number")
+
+    @property
+    def job_number(self) -> Optional[str]:
+        """The repairer's job number."""
+        return self._data.get("job_number")
+
+    @property
+    def external_id(self) -> Optional[str]:
+        """Your own reference for the job."""
+        return self._data.get("external_id")
+
+    @property
+    def work_provider_id(self) -> Optional[str]:
+        """The work provider (insurer)."""
+        return self._data.get("work_provider_id")
+
+    @property
+    def vehicle(self) -> Optional[Dict[str, Any]]:
+        """The vehicle as the server sent it (its shape is not published), or ``None``."""
+        v = self._data.get("vehicle")
+        return copy.deepcopy(v) if v is not None else None
+
+    def _repr_fields(self) -> List[Tuple[str, Any]]:
+        fields = [(k, v) for k, v in super()._repr_fields() if k != "status"]
+        fields.insert(2, ("status", self.status))
+        return fields
+
+
+class InstallResult(_Model):
+    """The answer of ``integrations.insert``: store both values and pass them to the client.
+    ``repr`` hides the API key."""
+
+    __slots__ = ()
+    _known = ("api_key", "integration_id")
+
+    @property
+    def api_key(self) -> str:
+        """The integration's long-lived API key. A secret: never print or log it."""
+        return str(self._data["api_key"])
+
+    @property
+    def integration_id(self) -> str:
+        """The integration id, sent as ``partly-integration-id``."""
+        return str(self._data["integration_id"])
+
+    def __repr__(self) -> str:
+        extra = self.extra
+        return f"InstallResult(integration_id={self.integration_id!r}, api_key='***'" + (
+            f", extra={extra!r})" if extra else ")"
+        )
+
+
+class PrepareResult(_Model):
+    """The answer of ``tier1.prepare`` (``{}`` today; anything the server adds is in ``extra``)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class PrepareProgress:
+    """Progress of a ``prepare_all`` run, reported after every request settles."""
+
+    total: int
+    """Identifiers in the whole run."""
+    done: int
+    """Identifiers whose request has settled (accepted + failed)."""
+    accepted: int
+    """Identifiers accepted by the server."""
+    failed: int
+    """Identifiers whose request failed."""
+    batches_done: int
+    """Requests settled."""
+    batches_total: int
+    """Requests in the whole run."""
+
+
+def _error_dict(e: Optional[PartlyError]) -> Optional[Dict[str, Any]]:
+    if e is None:
+        return None
+    return {
+        "error": type(e).__name__,
+        "message": str(e),
+        "status": e.status,
+        "code": e.code,
+        "attempts": e.attempts,
+    }
+
+
+class PrepareBatch:
+    """One request of a ``prepare_all`` run."""
+
+    __slots__ = ("offset", "identifiers", "error")
+
+    offset: int
+    """Index of the batch's first identifier in the input."""
+    identifiers: List[Dict[str, Any]]
+    """The identifiers the request carried, in input order, as sent (``{"chassis_number": ...}``)."""
+    error: Optional[PartlyError]
+    """``None`` when the server accepted them; the request's error otherwise."""
+
+    def __init__(self, offset: int, identifiers: List[Dict[str, Any]], error: Optional[PartlyError]) -> None:
+        self.offset = offset
+        self.identifiers = identifiers
+        self.error = error
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server accepted this batch."""
+        return self.error is None
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The batch as plain values (the error as its class name, message and fields)."""
+        return {
+            "offset": self.offset,
+            "identifiers": copy.deepcopy(self.identifiers),
+            "error": _error_dict(self.error),
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PrepareBatch):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        err = f", error={self.error!r}" if self.error is not None else ""
+        return f"PrepareBatch(offset={self.offset}, identifiers=<{len(self.identifiers)}>{err})"
+
+
+class PrepareReport:
+    """The outcome of ``prepare_all``: every identifier is in exactly one batch, accepted or
+    failed with the error of its request."""
+
+    __slots__ = ("total", "accepted", "failed", "batches")
+
+    total: int
+    """Identifiers in the run."""
+    accepted: int
+    """Identifiers accepted."""
+    failed: int
+    """Identifiers whose request failed."""
+    batches: List[PrepareBatch]
+    """Every request, in input order."""
+
+    def __init__(self, total: int, accepted: int, failed: int, batches: List[PrepareBatch]) -> None:
+        self.total = total
+        self.accepted = accepted
+        self.failed = failed
+        self.batches = batches
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> PrepareReport:
+        return cls(
+            total=d["total"],
+            accepted=d["accepted"],
+            failed=d["failed"],
+            batches=[PrepareBatch(b["offset"], b["identifiers"], b["error"]) for b in d["batches"]],
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Whether every identifier was accepted."""
+        return self.failed == 0
+
+    def failed_batches(self) -> List[PrepareBatch]:
+        """The requests that failed."""
+        return [b for b in self.batches if b.error is not None]
+
+    def failures(self) -> List[Tuple[int, Dict[str, Any], PartlyError]]:
+        """``(input index, identifier, error)`` of every identifier not accepted, so that you can
+        retry exactly those."""
+        out: List[Tuple[int, Dict[str, Any], PartlyError]] = []
+        for b in self.batches:
+            if b.error is not None:
+                for i, ident in enumerate(b.identifiers):
+                    out.append((b.offset + i, ident, b.error))
+        return out
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The report as plain values."""
+        return {
+            "total": self.total,
+            "accepted": self.accepted,
+            "failed": self.failed,
+            "batches": [b.to_dict() for b in self.batches],
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PrepareReport):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"PrepareReport(total={self.total}, accepted={self.accepted}, failed={self.failed}, "
+            f"batches=<{len(self.batches)}>)"
+        )

@@ -1,0 +1,57 @@
+//! `partly._native`: the Rust core of the `partly` Python package.
+//!
+//! The package is `bindings-python/python/partly/`; this module only translates (design.md §1):
+//! arguments in (`models.rs`), results and errors out (`models.rs`, `error.rs`), blocking and
+//! asyncio bridges on a fork-aware runtime (`runtime.rs`). Its stub is `partly/_native.pyi`.
+
+use log::LevelFilter;
+use pyo3::prelude::*;
+
+use partly::config::defaults;
+
+mod client;
+mod error;
+mod models;
+mod oauth;
+mod runtime;
+mod testing;
+
+/// The core's log records (target `partly`, from `tracing`) go to Python's `logging` logger
+/// `partly`. Logger objects are cached, levels are not, so `setLevel` at any time takes effect.
+fn init_logging(py: Python<'_>) {
+    let logger = pyo3_log::Logger::new(py, pyo3_log::Caching::Loggers)
+        .map(|l| l.filter(LevelFilter::Off).filter_target("partly".to_owned(), LevelFilter::Trace));
+    if let Ok(logger) = logger {
+        // Err: a logger is installed already (the module was initialised before); keep it.
+        let _ = logger.install();
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    init_logging(m.py());
+    m.add_class::<client::Client>()?;
+    m.add_class::<testing::MockServer>()?;
+    m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
+    m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
+    m.add_function(wrap_pyfunction!(oauth::generate_state, m)?)?;
+
+    m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    m.add("CORE_VERSION", partly::VERSION)?;
+    m.add("API_VERSION", defaults::API_VERSION)?;
+    m.add("DEFAULT_BASE_URL", defaults::BASE_URL)?;
+    m.add("DEFAULT_AUTHORIZE_URL", defaults::AUTHORIZE_URL)?;
+    m.add("DEFAULT_TIMEOUT", defaults::TIMEOUT.as_secs_f64())?;
+    m.add("DEFAULT_MAX_RETRIES", defaults::MAX_RETRIES)?;
+    m.add("DEFAULT_BATCH_SIZE", defaults::PREPARE_BATCH_MAX)?;
+    m.add("DEFAULT_CONCURRENCY", defaults::PREPARE_CONCURRENCY)?;
+
+    m.add("DEMO_API_KEY", partly_mock::DEMO_API_KEY)?;
+    m.add("DEMO_INTEGRATION_ID", partly_mock::DEMO_INTEGRATION_ID)?;
+    m.add("DEMO_CLIENT_ID", partly_mock::DEMO_CLIENT_ID)?;
+    m.add("DEMO_CLIENT_SECRET", partly_mock::DEMO_CLIENT_SECRET)?;
+    m.add("DEMO_SITE_ID", partly_mock::DEMO_SITE_ID)?;
+    m.add("DEMO_JOB_ID", partly_mock::DEMO_JOB_ID)?;
+    m.add("DEMO_JOB_EXTERNAL_ID", partly_mock::DEMO_JOB_EXTERNAL_ID)?;
+    Ok(())
+}

@@ -1,0 +1,364 @@
+//! Conversion between Python values and the core's inputs and results.
+//!
+//! Inputs: plain Python values (str, int, float, bool, None, dict, list, tuple, `uuid.UUID`)
+//! become JSON or the core's types; a wrong type is a `partly.ValidationError` naming the
+//! argument. What the values mean (is this a UUID, is this identifier empty, is a batch size in
+//! range) is the core's to say: the binding hands it the value and raises what it answers.
+//!
+//! Results: JSON becomes dicts and lists (the Python models in `partly/models.py` wrap them);
+//! errors inside results (a failed `prepare_all` batch) become exception objects.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
+use serde_json::{Map, Number, Value};
+
+use partly::{CallOptions, PrepareProgress, PrepareReport, VehicleIdentifier};
+
+use crate::error::{self, IntoPyResult};
+
+/// Deepest nesting accepted in a JSON argument (a cycle in a dict or list ends here).
+const MAX_DEPTH: usize = 128;
+
+static UUID_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+fn uuid_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    UUID_TYPE
+        .get_or_try_init(py, || {
+            py.import("uuid")?.getattr("UUID")?.cast_into::<PyType>().map(Bound::unbind).map_err(PyErr::from)
+        })
+        .map(|t| t.bind(py))
+}
+
+/// `type(obj).__name__`, for messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "object".into())
+}
+
+fn is_uuid(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    obj.is_instance(uuid_type(obj.py())?)
+}
+
+/// A text argument (`str`), or `None` when it is absent.
+pub fn opt_str(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => match o.cast::<PyString>() {
+            Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
+            Err(_) => Err(error::validation(o.py(), format!("{name} must be a str, got {}", type_name(o)))),
+        },
+    }
+}
+
+/// A required text argument.
+pub fn req_str(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    match opt_str(Some(obj), name)? {
+        Some(s) => Ok(s),
+        None => Err(error::validation(obj.py(), format!("{name} is required; got None"))),
+    }
+}
+
+/// A UUID argument given as `str` or `uuid.UUID`, as text for the core to parse.
+pub fn opt_uuid_text(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<String>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) if is_uuid(o)? => Ok(Some(o.str()?.to_cow()?.into_owned())),
+        Some(o) => match o.cast::<PyString>() {
+            Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
+            Err(_) => Err(error::validation(
+                o.py(),
+                format!("{name} must be a str or uuid.UUID, got {}", type_name(o)),
+            )),
+        },
+    }
+}
+
+/// A boolean argument (`True`/`False` only: `0`, `""` or `None` are refused, not guessed).
+pub fn opt_bool(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<bool>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => match o.cast::<PyBool>() {
+            Ok(b) => Ok(Some(b.is_true())),
+            Err(_) => Err(error::validation(o.py(), format!("{name} must be True or False, got {}", type_name(o)))),
+        },
+    }
+}
+
+/// A duration in seconds (int or float), checked by the core (positive, finite, at most a day).
+pub fn opt_seconds(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<Duration>> {
+    let Some(o) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let py = o.py();
+    if o.is_instance_of::<PyBool>() || !(o.is_instance_of::<PyInt>() || o.is_instance_of::<PyFloat>()) {
+        return Err(error::validation(
+            py,
+            format!("{name} must be a number of seconds (int or float), got {}", type_name(o)),
+        ));
+    }
+    let secs: f64 = o
+        .extract()
+        .map_err(|_| error::validation(py, format!("{name} is too large a number of seconds")))?;
+    partly::config::duration_from_secs(secs, name).py(py).map(Some)
+}
+
+/// A whole number ≥ 0 (the core checks the range that makes sense).
+pub fn opt_count<T: TryFrom<u64>>(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<T>> {
+    let Some(o) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    let py = o.py();
+    if o.is_instance_of::<PyBool>() || !o.is_instance_of::<PyInt>() {
+        return Err(error::validation(py, format!("{name} must be an int, got {}", type_name(o))));
+    }
+    let n: i128 = o.extract().map_err(|_| error::validation(py, format!("{name} is out of range")))?;
+    if n < 0 {
+        return Err(error::validation(py, format!("{name} must be 0 or more, got {n}")));
+    }
+    u64::try_from(n)
+        .ok()
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| error::validation(py, format!("{name} of {n} is out of range")))
+}
+
+/// Per-call `timeout=` (seconds) and `max_retries=`.
+pub fn call_options(
+    timeout: Option<&Bound<'_, PyAny>>,
+    max_retries: Option<&Bound<'_, PyAny>>,
+) -> PyResult<CallOptions> {
+    Ok(CallOptions {
+        timeout: opt_seconds(timeout, "timeout")?,
+        max_retries: opt_count::<u32>(max_retries, "max_retries")?,
+        idempotent: None,
+    })
+}
+
+/// A Python value as JSON. `what` names the argument in errors, with the path inside it
+/// (`data["vehicle"]["year"]`).
+pub fn to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+    to_json_at(obj, what, 0)
+}
+
+fn to_json_at(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Value> {
+    let py = obj.py();
+    if depth > MAX_DEPTH {
+        return Err(error::validation(
+            py,
+            format!("{path} is nested more than {MAX_DEPTH} levels deep (does it contain itself?)"),
+        ));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(error::validation(py, format!("{path}: the integer is too large to send as JSON")));
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        let f: f64 = obj.extract()?;
+        return Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| error::validation(py, format!("{path}: {f} cannot be sent as JSON (not a finite number)")));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if is_uuid(obj)? {
+        return Ok(Value::String(obj.str()?.to_cow()?.into_owned()));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let key = match k.cast::<PyString>() {
+                Ok(s) => s.to_cow()?.into_owned(),
+                Err(_) => {
+                    return Err(error::validation(
+                        py,
+                        format!("{path}: keys must be str to send as JSON, got a {} key", type_name(&k)),
+                    ))
+                }
+            };
+            let value = to_json_at(&v, &format!("{path}[{key:?}]"), depth + 1)?;
+            map.insert(key, value);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut items = Vec::new();
+        for (i, item) in obj.try_iter()?.enumerate() {
+            items.push(to_json_at(&item?, &format!("{path}[{i}]"), depth + 1)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if let Ok(m) = obj.cast::<PyMapping>() {
+        // Another mapping (types.MappingProxyType, a custom Mapping): read it as a dict.
+        let d = PyDict::new(py);
+        for item in m.items()?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            d.set_item(k, v)?;
+        }
+        return to_json_at(d.as_any(), path, depth);
+    }
+    Err(error::validation(
+        py,
+        format!(
+            "{path}: a {} cannot be sent as JSON; give str, int, float, bool, None, dict, list or uuid.UUID",
+            type_name(obj)
+        ),
+    ))
+}
+
+/// JSON as Python values: dicts (in the server's key order), lists, str, int, float, bool, None.
+pub fn from_json<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(from_json(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, from_json(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// Vehicle identifiers: a list or tuple of chassis-number strings and plate (or other) dicts.
+pub fn identifiers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<VehicleIdentifier>> {
+    let py = obj.py();
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
+        let hint = if obj.is_instance_of::<PyString>() { " (for one vehicle, give a list of one)" } else { "" };
+        return Err(error::validation(
+            py,
+            format!(
+                "identifiers must be a list of vehicle identifiers (chassis-number strings or dicts such as {{\"plate\": \"ABC123\", \"region\": \"NZ\"}}), got {}{hint}",
+                type_name(obj)
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, item) in obj.try_iter()?.enumerate() {
+        let path = format!("identifiers[{i}]");
+        let json = to_json(&item?, &path)?;
+        let id = VehicleIdentifier::from_json(json)
+            .map_err(|e| error::validation(py, format!("{path}: {}", e.message())))?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+static PROGRESS_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// A `partly.models.PrepareProgress`.
+pub fn progress_to_py<'py>(py: Python<'py>, p: &PrepareProgress) -> PyResult<Bound<'py, PyAny>> {
+    let class = PROGRESS_TYPE
+        .get_or_try_init(py, || py.import("partly.models")?.getattr("PrepareProgress").map(Bound::unbind))?
+        .bind(py);
+    let d = PyDict::new(py);
+    d.set_item("total", p.total)?;
+    d.set_item("done", p.done)?;
+    d.set_item("accepted", p.accepted)?;
+    d.set_item("failed", p.failed)?;
+    d.set_item("batches_done", p.batches_done)?;
+    d.set_item("batches_total", p.batches_total)?;
+    class.call((), Some(&d))
+}
+
+/// A `PrepareReport` as a dict of plain values, with each failed batch's error as an exception
+/// object (the Python side makes it a `partly.PrepareReport`).
+pub fn report_to_py<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("total", r.total)?;
+    d.set_item("accepted", r.accepted)?;
+    d.set_item("failed", r.failed)?;
+    let batches = PyList::empty(py);
+    for b in &r.batches {
+        let bd = PyDict::new(py);
+        bd.set_item("offset", b.offset)?;
+        let ids = PyList::empty(py);
+        for id in &b.identifiers {
+            ids.append(from_json(py, &id.to_json())?)?;
+        }
+        bd.set_item("identifiers", ids)?;
+        match &b.error {
+            Some(e) => bd.set_item("error", error::to_pyobject(py, e)?)?,
+            None => bd.set_item("error", py.None())?,
+        }
+        batches.append(bd)?;
+    }
+    d.set_item("batches", batches)?;
+    Ok(d)
+}
+
+/// What a call produced, turned into Python values once the GIL is held (on the waiting
+/// thread for blocking calls, by the asyncio bridge for async ones).
+pub enum Outcome {
+    Json(Value),
+    Report(PrepareReport),
+    Failed(partly::Error),
+    /// The SDK itself failed (an answer that could not be converted).
+    Internal(String),
+}
+
+impl Outcome {
+    pub fn from_result<T: serde::Serialize>(r: Result<T, partly::Error>) -> Outcome {
+        match r {
+            Ok(v) => match serde_json::to_value(&v) {
+                Ok(json) => Outcome::Json(json),
+                Err(e) => Outcome::Internal(format!("could not convert the answer: {e}")),
+            },
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        match self {
+            Outcome::Json(v) => from_json(py, &v),
+            Outcome::Report(r) => Ok(report_to_py(py, &r)?.into_any()),
+            Outcome::Failed(e) => Err(error::to_pyerr(py, &e)),
+            Outcome::Internal(m) => Err(error::internal(m)),
+        }
+    }
+}
+
+impl<'py> IntoPyObject<'py> for Outcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    /// A failed call converts to an error, which the asyncio bridge sets on the future.
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        self.into_py(py)
+    }
+}

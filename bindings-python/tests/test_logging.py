@@ -1,0 +1,90 @@
+"""Logging through the standard `logging` module, logger "partly": one line per attempt at
+DEBUG, retries at INFO, the final failure at WARNING, and never a secret."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import List
+
+import pytest
+
+import partly
+from partly.testing import DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_JOB_EXTERNAL_ID, MockServer
+
+
+def partly_records(caplog: pytest.LogCaptureFixture) -> List[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "partly" or r.name.startswith("partly.")]
+
+
+def test_one_debug_line_per_attempt(client: partly.Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="partly")
+    client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    (record,) = partly_records(caplog)
+    assert record.levelno == logging.DEBUG
+    assert "jobs.get" in record.getMessage() and "attempt=1" in record.getMessage()
+
+
+def test_retries_at_info_and_failure_at_warning(
+    client: partly.Client, mock: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="partly")
+    mock.inject_fault(method="jobs.get", times=3, status=503, headers={"retry-after": "0"})
+    with pytest.raises(partly.ServerError):
+        client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    levels = [r.levelno for r in partly_records(caplog)]
+    assert levels.count(logging.DEBUG) == 3, "one per attempt"
+    assert levels.count(logging.INFO) == 2, "one per retry"
+    assert levels.count(logging.WARNING) == 1, "the call that failed"
+    retry = next(r for r in partly_records(caplog) if r.levelno == logging.INFO)
+    assert "retrying" in retry.getMessage() and "503" in retry.getMessage()
+
+
+def test_async_calls_log_too(aclient: partly.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="partly")
+    asyncio.run(aclient.jobs.get(external=DEMO_JOB_EXTERNAL_ID))
+    assert [r.levelno for r in partly_records(caplog)] == [logging.DEBUG]
+
+
+def test_level_changes_take_effect_at_once(client: partly.Client, caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("partly")
+    caplog.set_level(logging.DEBUG, logger="partly")
+    client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    assert len(partly_records(caplog)) == 1
+    logger.setLevel(logging.WARNING)
+    caplog.clear()
+    client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    assert partly_records(caplog) == []
+
+
+def test_no_secret_in_any_log_line(mock: MockServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    bad_key = "pk_live_LOGSECRET_123456789"
+    code = mock.mint_access_code()
+    with partly.Client(base_url=mock.url) as anon:
+        result = anon.integrations.insert(
+            access_code=code.access_code, client_id=code.client_id, client_secret=code.client_secret
+        )
+        mock.inject_fault(method="integrations.insert", times=1, status=500,
+                          body=f"echo {code.access_code} {code.client_secret}")
+        with pytest.raises(partly.ServerError):
+            anon.integrations.insert(access_code=code.access_code, client_id=code.client_id,
+                                     client_secret=code.client_secret)
+    with partly.Client(base_url=mock.url, api_key=result.api_key, integration_id=result.integration_id) as c:
+        c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        mock.inject_fault(method="jobs.get", times=3, status=503, headers={"retry-after": "0"},
+                          body=f"key was {result.api_key}")
+        with pytest.raises(partly.ServerError):
+            c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    with mock.client(api_key=bad_key) as c:
+        with pytest.raises(partly.AuthenticationError):
+            c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    with mock.client() as c:
+        c.tier1.prepare_all(["V1", "V2"], batch_size=1)
+    records = partly_records(caplog)
+    assert len(records) >= 8
+    secrets = [bad_key, code.access_code, code.client_secret, DEMO_CLIENT_SECRET, result.api_key, DEMO_API_KEY]
+    for record in caplog.records:  # every logger, not only "partly"
+        text = record.getMessage() + repr(record.__dict__)
+        for s in secrets:
+            assert s not in text, f"{s!r} leaked in a log line: {record.getMessage()!r}"

@@ -1,0 +1,81 @@
+"""Result objects: attributes with types, repr, equality, to_dict() losslessness, pickling."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import partly
+from partly.testing import DEMO_JOB_EXTERNAL_ID, DEMO_JOB_ID, DEMO_SITE_ID, MockServer
+
+FUTURE_JOB = {
+    "id": DEMO_JOB_ID,
+    "site_id": DEMO_SITE_ID,
+    "status": {"type": "awaiting_parts", "eta": "2026-12-01"},
+    "images": ["https://img.example/1.jpg"],
+    "claim_number": None,
+    "external_id": "EXT-1",
+    "vehicle": {"make": "Toyota", "year": 2019},
+    "brand_new_field": {"x": [1, 2.5, None, True]},
+}
+
+
+def test_job_from_the_server_keeps_everything(client: partly.Client, mock: MockServer) -> None:
+    mock.inject_fault(method="jobs.get", status=200, body=json.dumps(FUTURE_JOB),
+                      headers={"content-type": "application/json"})
+    job = client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    assert job.status.type == "awaiting_parts" and not job.status.is_draft
+    assert job.status.extra == {"eta": "2026-12-01"}
+    assert job.extra == {"brand_new_field": {"x": [1, 2.5, None, True]}}
+    assert job.images == ["https://img.example/1.jpg"]
+    assert job.claim_number is None and job.job_number is None and job.work_provider_id is None
+    assert job.vehicle == {"make": "Toyota", "year": 2019}
+    d = job.to_dict()
+    for key, value in FUTURE_JOB.items():
+        assert d[key] == value, key
+    assert list(d)[:3] == ["id", "site_id", "status"]
+    d["status"]["type"] = "changed"
+    assert job.status.type == "awaiting_parts", "to_dict() is a copy"
+    assert "brand_new_field" in repr(job) and "awaiting_parts" in repr(job)
+
+
+def test_job_equality_and_pickle(client: partly.Client) -> None:
+    a = client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    b = client.jobs.get(id=DEMO_JOB_ID)
+    assert a == b and not (a != b)
+    assert a != partly.Job({**a.to_dict(), "claim_number": "other"})
+    assert a != a.to_dict(), "a model is not equal to a dict"
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert repr(a).startswith(f"Job(id='{DEMO_JOB_ID}', site_id='{DEMO_SITE_ID}', status=JobStatus(type='draft')")
+    assert a.status == partly.JobStatus({"type": "draft"})
+
+
+def test_install_result_hides_the_key(mock: MockServer) -> None:
+    code = mock.mint_access_code()
+    result = partly.Client(base_url=mock.url).integrations.insert(
+        access_code=code.access_code, client_id=code.client_id, client_secret=code.client_secret
+    )
+    assert result.api_key not in repr(result) and result.api_key not in str(result)
+    assert result.integration_id in repr(result)
+    assert result.to_dict()["api_key"] == result.api_key
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_prepare_models() -> None:
+    p = partly.PrepareProgress(total=3, done=1, accepted=1, failed=0, batches_done=1, batches_total=3)
+    assert p == partly.PrepareProgress(3, 1, 1, 0, 1, 3)
+    assert "done=1" in repr(p)
+    err = partly.ServerError("tier1.prepare: HTTP 503", status=503, attempts=3)
+    report = partly.PrepareReport(
+        total=2, accepted=1, failed=1,
+        batches=[partly.PrepareBatch(0, [{"chassis_number": "A"}], None),
+                 partly.PrepareBatch(1, [{"chassis_number": "B"}], err)],
+    )
+    assert not report.ok
+    assert report.failures() == [(1, {"chassis_number": "B"}, err)]
+    assert report.to_dict()["batches"][1]["error"] == {
+        "error": "ServerError", "message": "tier1.prepare: HTTP 503", "status": 503, "code": None, "attempts": 3
+    }
+    assert "failed=1" in repr(report)
+    assert partly.PrepareResult({}).to_dict() == {}
+    assert partly.PrepareResult({"queued": 2}).extra == {"queued": 2}
