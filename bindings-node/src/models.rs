@@ -74,22 +74,7 @@ pub(crate) fn json(text: Option<String>, name: &str) -> Result<Value, Error> {
 
 /// Vehicle identifiers from a JSON array: strings are chassis numbers, objects are used as given.
 pub(crate) fn identifiers(value: Value) -> Result<Vec<VehicleIdentifier>, Error> {
-    match value {
-        Value::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                VehicleIdentifier::from_json(item)
-                    .map_err(|e| Error::validation(format!("identifiers[{i}]: {}", e.message())))
-            })
-            .collect(),
-        Value::Null => Err(Error::validation(
-            "identifiers is missing: give an array of chassis numbers (strings) or identifier objects",
-        )),
-        _ => Err(Error::validation(
-            "identifiers must be an array of chassis numbers (strings) or identifier objects such as {\"plate\": \"ABC123\"}",
-        )),
-    }
+    VehicleIdentifier::list_from_json(value)
 }
 
 /// Any result model as JSON (lossless: the models keep unknown fields).

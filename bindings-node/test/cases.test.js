@@ -135,6 +135,19 @@ function makeClient(mock, spec) {
   }
 }
 
+// With PARTLY_MATRIX_OUT=<file>, appends what was observed as one JSON line (the table of
+// docs/reliability.md is made from the lines of the three languages).
+function observe(name, outcome, mock, elapsed) {
+  const out = process.env.PARTLY_MATRIX_OUT;
+  if (!out) return;
+  const e = outcome.error;
+  const observed = e
+    ? { outcome: e.name, status: e.status ?? null, code: e.errorType ?? null, attempts: e.attempts ?? null, retry_after: e.retryAfter ?? null }
+    : { outcome: 'ok' };
+  const line = { language: 'node', case: name, observed, requests: mock.requests().length, elapsed_ms: elapsed };
+  require('node:fs').appendFileSync(out, JSON.stringify(line) + '\n');
+}
+
 async function runCase(mock, raw) {
   const name = raw.name;
   mock.reset();
@@ -159,6 +172,7 @@ async function runCase(mock, raw) {
     elapsed = Date.now() - started;
   }
   await client.close();
+  observe(name, outcome, mock, elapsed);
 
   if (expect.min_elapsed_ms !== undefined) {
     assert.ok(elapsed >= expect.min_elapsed_ms, `${name}: returned after ${elapsed} ms, before ${expect.min_elapsed_ms} ms`);

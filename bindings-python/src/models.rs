@@ -267,15 +267,11 @@ pub fn identifiers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<VehicleIdentifier>> {
             ),
         ));
     }
-    let mut out = Vec::new();
+    let mut items = Vec::new();
     for (i, item) in obj.try_iter()?.enumerate() {
-        let path = format!("identifiers[{i}]");
-        let json = to_json(&item?, &path)?;
-        let id = VehicleIdentifier::from_json(json)
-            .map_err(|e| error::validation(py, format!("{path}: {}", e.message())))?;
-        out.push(id);
+        items.push(to_json(&item?, &format!("identifiers[{i}]"))?);
     }
-    Ok(out)
+    VehicleIdentifier::list_from_json(serde_json::Value::Array(items)).map_err(|e| error::validation(py, e.message().to_string()))
 }
 
 static PROGRESS_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

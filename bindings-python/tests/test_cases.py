@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import os
 import pathlib
 import socket
 import time
@@ -223,6 +224,23 @@ class Runner:
             assert len(seen) == expect["requests"], [(r.method, r.status) for r in self.mock.requests()]
 
 
+def observe(language: str, runner: Runner, error: Optional[partly.PartlyError]) -> None:
+    """With PARTLY_MATRIX_OUT=<file>, appends what was observed as one JSON line (the table of
+    docs/reliability.md is made from the lines of the three languages)."""
+    out = os.environ.get("PARTLY_MATRIX_OUT")
+    if not out:
+        return
+    observed: Dict[str, Any] = {"outcome": "ok"}
+    if error is not None:
+        observed = {"outcome": type(error).__name__, "status": getattr(error, "status", None),
+                    "code": getattr(error, "code", None), "attempts": getattr(error, "attempts", None),
+                    "retry_after": getattr(error, "retry_after", None)}
+    line = {"language": language, "case": runner.case["name"], "observed": observed,
+            "requests": len(runner.mock.requests()), "elapsed_ms": round(runner.elapsed * 1000)}
+    with open(out, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case_blocking(case: Dict[str, Any], mock: MockServer) -> None:
     runner = Runner(case, mock)
@@ -231,6 +249,7 @@ def test_case_blocking(case: Dict[str, Any], mock: MockServer) -> None:
         result = runner.run_sync()
     except partly.PartlyError as e:
         error = e
+    observe("python (blocking)", runner, error)
     runner.check(result, error)
 
 
@@ -242,4 +261,5 @@ def test_case_async(case: Dict[str, Any], mock: MockServer) -> None:
         result = asyncio.run(runner.run_async())
     except partly.PartlyError as e:
         error = e
+    observe("python (asyncio)", runner, error)
     runner.check(result, error)

@@ -88,3 +88,12 @@ def test_no_secret_in_any_log_line(mock: MockServer, caplog: pytest.LogCaptureFi
         text = record.getMessage() + repr(record.__dict__)
         for s in secrets:
             assert s not in text, f"{s!r} leaked in a log line: {record.getMessage()!r}"
+
+
+def test_a_single_answered_error_is_not_a_warning(client: partly.Client, caplog: pytest.LogCaptureFixture) -> None:
+    """A 404 for "does this job exist?" is the caller's business: DEBUG, never WARNING."""
+    caplog.set_level(logging.DEBUG, logger="partly")
+    with pytest.raises(partly.NotFoundError):
+        client.jobs.get(external="no-such-job")
+    levels = [r.levelno for r in partly_records(caplog)]
+    assert levels and all(level == logging.DEBUG for level in levels), levels

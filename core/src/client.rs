@@ -244,8 +244,12 @@ impl Client {
                 .scrubbed(&all_secrets(secrets, cfg.api_key.as_ref()));
             match decision {
                 Decision::GiveUp => {
-                    if attempt > 1 || err.kind() != ErrorKind::Validation {
+                    // A failure after retries, or of the transport, is worth a warning; a single
+                    // answered error (a 404 for "does this job exist?") is the caller's business.
+                    if attempt > 1 || !err.kind().is_api() {
                         tracing::warn!(target: "partly", method = name, attempts = attempt, trace_id = %trace.trace_id, "partly call failed: {err}");
+                    } else {
+                        tracing::debug!(target: "partly", method = name, attempts = attempt, trace_id = %trace.trace_id, "partly call failed: {err}");
                     }
                     return Err(err);
                 }

@@ -387,6 +387,25 @@ impl VehicleIdentifier {
         }
     }
 
+    /// Reads a JSON array of identifiers (strings are chassis numbers), naming the index of a
+    /// bad one (`identifiers[3]: ...`). Emptiness and the 100 limit are checked by the method.
+    pub fn list_from_json(value: Value) -> Result<Vec<Self>, Error> {
+        match value {
+            Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| Self::from_json(item).map_err(|e| e.map_message(|m| format!("identifiers[{i}]: {m}"))))
+                .collect(),
+            Value::Null => Err(Error::validation(
+                "identifiers is missing: give a list (array) of chassis numbers (strings) or identifier objects such as {\"plate\": \"ABC123\"}",
+            )),
+            other => Err(Error::validation(format!(
+                "identifiers must be a list (array) of chassis numbers (strings) or identifier objects such as {{\"plate\": \"ABC123\"}}, got {}",
+                json_type_name(&other)
+            ))),
+        }
+    }
+
     /// The wire JSON.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
@@ -551,6 +570,10 @@ mod tests {
         let raw = json!({"vrm": "X", "country": "GB"});
         assert_eq!(VehicleIdentifier::from_json(raw.clone()).unwrap().to_json(), raw);
         assert!(VehicleIdentifier::from_json(json!(5)).is_err());
+        let e = VehicleIdentifier::list_from_json(json!(["A", {"plate": 1}])).unwrap_err();
+        assert!(e.message().starts_with("identifiers[1]: plate"), "{e}");
+        assert_eq!(VehicleIdentifier::list_from_json(json!(["A"])).unwrap().len(), 1);
+        assert!(VehicleIdentifier::list_from_json(json!("A")).is_err());
         assert!(VehicleIdentifier::chassis_number("  ").validate().is_err());
         assert!(VehicleIdentifier::chassis_number("A1").validate().is_ok());
     }
