@@ -4,14 +4,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::{json, Value};
 
 use crate::client::{CallOptions, Client};
 use crate::config::defaults;
 use crate::error::Error;
 use crate::methods;
 use crate::models::{
-    to_value, validate_identifiers, validate_prepare_batch, InstallRequest, InstallResponse, Job, JobIdentity, JobInsert,
+    validate_identifiers, validate_prepare_batch, InstallRequest, InstallResponse, Job, JobIdentity, JobInsert,
     PrepareResponse, VehicleIdentifier,
 };
 
@@ -33,8 +32,11 @@ impl Jobs<'_> {
     pub async fn get_with(&self, identity: JobIdentity, options: &CallOptions) -> Result<Job, Error> {
         let m = methods::JOBS_GET;
         identity.validate().map_err(|e| e.with_method(m.name))?;
-        let body = json!({ "identity": to_value(&identity)? });
-        self.client.execute(m.name, m, &body, options, &[]).await
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            identity: &'a JobIdentity,
+        }
+        self.client.execute(m.name, m, &Body { identity: &identity }, options, &[]).await
     }
 
     /// Creates a repair job, or updates/replaces it when one with the identity exists
@@ -47,8 +49,7 @@ impl Jobs<'_> {
     pub async fn insert_with(&self, request: JobInsert, options: &CallOptions) -> Result<Job, Error> {
         let m = methods::JOBS_INSERT;
         request.validate().map_err(|e| e.with_method(m.name))?;
-        let body = request.to_wire()?;
-        self.client.execute(m.name, m, &body, options, &[]).await
+        self.client.execute(m.name, m, &request.wire(), options, &[]).await
     }
 }
 
@@ -70,9 +71,8 @@ impl Integrations<'_> {
     pub async fn insert_with(&self, request: InstallRequest, options: &CallOptions) -> Result<InstallResponse, Error> {
         let m = methods::INTEGRATIONS_INSERT;
         request.validate().map_err(|e| e.with_method(m.name))?;
-        let body = to_value(&request)?;
         let secrets = [&request.access_code, &request.client_secret];
-        self.client.execute(m.name, m, &body, options, &secrets).await
+        self.client.execute(m.name, m, &request, options, &secrets).await
     }
 }
 
@@ -204,8 +204,11 @@ impl Tier1<'_> {
 
     async fn send_batch(&self, identifiers: &[VehicleIdentifier], options: &CallOptions) -> Result<PrepareResponse, Error> {
         let m = methods::TIER1_PREPARE;
-        let body = json!({ "identifiers": identifiers.iter().map(VehicleIdentifier::to_json).collect::<Vec<Value>>() });
-        self.client.execute(m.name, m, &body, options, &[]).await
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            identifiers: &'a [VehicleIdentifier],
+        }
+        self.client.execute(m.name, m, &Body { identifiers }, options, &[]).await
     }
 
     /// Queues any number of vehicles: requests of at most `batch_size` identifiers, at most

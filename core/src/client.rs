@@ -47,6 +47,8 @@ struct Inner {
     api_root: String,
     auth: Option<(HeaderValue, HeaderValue)>,
     user_agent: HeaderValue,
+    /// The URLs of the typed methods, parsed once.
+    known_urls: Vec<(&'static str, reqwest::Url)>,
 }
 
 /// The Partly API client. Cheap to clone (an `Arc` inside); share one across tasks and threads
@@ -103,7 +105,11 @@ impl Client {
         let user_agent = HeaderValue::from_str(&config.identity.user_agent())
             .map_err(|_| Error::validation("the SDK identity has characters not allowed in a user-agent header"))?;
         let api_root = format!("{}/api/{}/", config.base_url.as_str().trim_end_matches('/'), defaults::API_VERSION);
-        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth, user_agent }) })
+        let known_urls = methods::ALL
+            .iter()
+            .filter_map(|m| reqwest::Url::parse(&format!("{api_root}{}", m.name)).ok().map(|u| (m.name, u)))
+            .collect();
+        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth, user_agent, known_urls }) })
     }
 
     /// A client with the same settings and a new, empty connection pool. Bindings call it in a
@@ -167,11 +173,11 @@ impl Client {
 
     /// Runs one logical call of `spec` with `body` and decodes the answer into `T`.
     /// `secrets` are scrubbed from anything kept on an error, with the API key.
-    pub(crate) async fn execute<T: DeserializeOwned>(
+    pub(crate) async fn execute<T: DeserializeOwned, B: serde::Serialize + ?Sized>(
         &self,
         name: &str,
         spec: Method,
-        body: &Value,
+        body: &B,
         options: &CallOptions,
         secrets: &[&Secret],
     ) -> Result<T, Error> {
@@ -213,7 +219,12 @@ impl Client {
             retry_after_max: cfg.retry_after_max,
         };
         let trace = Trace::new();
-        let url = self.method_url(name);
+        let url = match self.inner.known_urls.iter().find(|(n, _)| *n == name) {
+            Some((_, u)) => u.clone(),
+            None => reqwest::Url::parse(&self.method_url(name)).map_err(|e| {
+                Error::validation(format!("method {name:?} does not make a valid URL: {e}")).with_method(name)
+            })?,
+        };
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -271,7 +282,7 @@ impl Client {
     /// One attempt under the attempt timeout: connect, send, headers and the whole body.
     async fn attempt(
         &self,
-        url: &str,
+        url: &reqwest::Url,
         spec: Method,
         body: Bytes,
         trace: &Trace,
@@ -280,7 +291,7 @@ impl Client {
         let mut req = self
             .inner
             .http
-            .post(url)
+            .post(url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(USER_AGENT, self.inner.user_agent.clone())

@@ -132,7 +132,7 @@ impl JobStatus {
 }
 
 /// A repair job (the answer of `jobs.get` and `jobs.insert`).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Job {
     /// Partly's id of the job.
     pub id: Uuid,
@@ -141,34 +141,72 @@ pub struct Job {
     /// The job's status.
     pub status: JobStatus,
     /// Image URLs.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub images: Vec<String>,
     /// The insurer's claim number.
-    #[serde(default)]
     pub claim_number: Option<String>,
     /// The repairer's job number.
-    #[serde(default)]
     pub job_number: Option<String>,
     /// The integrator's own reference.
-    #[serde(default)]
     pub external_id: Option<String>,
     /// The work provider (insurer).
-    #[serde(default)]
     pub work_provider_id: Option<Uuid>,
     /// The vehicle, as the server sent it (its shape is not published).
-    #[serde(default)]
     pub vehicle: Option<Value>,
     /// Fields this SDK version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+/// Reads a job in one pass, keeping unknown fields in `extra` (what `#[serde(flatten)]` does,
+/// without buffering every field first: decoding is on every call's path).
+impl<'de> Deserialize<'de> for Job {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error as _, MapAccess, Visitor};
+        struct JobVisitor;
+        impl<'de> Visitor<'de> for JobVisitor {
+            type Value = Job;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a job object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Job, A::Error> {
+                let (mut id, mut site_id, mut status) = (None, None, None);
+                let mut job = Job {
+                    id: Uuid::nil(),
+                    site_id: Uuid::nil(),
+                    status: JobStatus { kind: String::new(), extra: Map::new() },
+                    images: Vec::new(),
+                    claim_number: None,
+                    job_number: None,
+                    external_id: None,
+                    work_provider_id: None,
+                    vehicle: None,
+                    extra: Map::new(),
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "id" => id = Some(map.next_value::<Uuid>()?),
+                        "site_id" => site_id = Some(map.next_value::<Uuid>()?),
+                        "status" => status = Some(map.next_value::<JobStatus>()?),
+                        "images" => job.images = map.next_value::<Option<Vec<String>>>()?.unwrap_or_default(),
+                        "claim_number" => job.claim_number = map.next_value()?,
+                        "job_number" => job.job_number = map.next_value()?,
+                        "external_id" => job.external_id = map.next_value()?,
+                        "work_provider_id" => job.work_provider_id = map.next_value()?,
+                        "vehicle" => job.vehicle = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null()),
+                        _ => {
+                            let v: Value = map.next_value()?;
+                            job.extra.insert(key.into_owned(), v);
+                        }
+                    }
+                }
+                job.id = id.ok_or_else(|| A::Error::missing_field("id"))?;
+                job.site_id = site_id.ok_or_else(|| A::Error::missing_field("site_id"))?;
+                job.status = status.ok_or_else(|| A::Error::missing_field("status"))?;
+                Ok(job)
+            }
+        }
+        d.deserialize_map(JobVisitor)
+    }
 }
 
 /// The data of a `jobs.insert` (`ExternalInsert` on the wire). `None` fields are not sent.
@@ -294,14 +332,15 @@ impl JobInsert {
         self.data.validate()
     }
 
-    pub(crate) fn to_wire(&self) -> Result<Value, Error> {
+    /// The request body on the wire: `{data, identity, if_: {exists}}`.
+    pub(crate) fn wire(&self) -> impl Serialize + '_ {
         #[derive(Serialize)]
         struct Wire<'a> {
             data: &'a JobData,
             identity: &'a JobIdentity,
             if_: IfConflictOnInsert,
         }
-        to_value(&Wire { data: &self.data, identity: &self.identity, if_: IfConflictOnInsert { exists: self.if_exists } })
+        Wire { data: &self.data, identity: &self.identity, if_: IfConflictOnInsert { exists: self.if_exists } }
     }
 }
 
@@ -443,7 +482,23 @@ impl VehicleIdentifier {
 
 impl Serialize for VehicleIdentifier {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.to_json().serialize(s)
+        use serde::ser::SerializeMap;
+        match self {
+            VehicleIdentifier::ChassisNumber(v) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry(CHASSIS_FIELD, v)?;
+                m.end()
+            }
+            VehicleIdentifier::Plate { plate, region } => {
+                let mut m = s.serialize_map(Some(1 + usize::from(region.is_some())))?;
+                m.serialize_entry(plate_fields::PLATE, plate)?;
+                if let Some(r) = region {
+                    m.serialize_entry(plate_fields::REGION, r)?;
+                }
+                m.end()
+            }
+            VehicleIdentifier::Raw(map) => map.serialize(s),
+        }
     }
 }
 
@@ -513,10 +568,6 @@ pub(crate) fn json_type_name(v: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn to_value<T: Serialize>(v: &T) -> Result<Value, Error> {
-    serde_json::to_value(v)
-        .map_err(|e| Error::validation(format!("could not encode the request as JSON: {e}")))
-}
 
 #[cfg(test)]
 mod tests {
@@ -553,7 +604,8 @@ mod tests {
         let site = Uuid::nil();
         let mut data = JobData::new(site);
         data.claim_number = Some("C1".into());
-        let w = JobInsert::new(JobIdentity::external("E1"), data).if_exists(IfExists::Replace).to_wire().unwrap();
+        let insert = JobInsert::new(JobIdentity::external("E1"), data).if_exists(IfExists::Replace);
+        let w = serde_json::to_value(insert.wire()).unwrap();
         assert_eq!(
             w,
             json!({"data": {"repairer_site_id": site, "claim_number": "C1"}, "identity": {"external": "E1"}, "if_": {"exists": "replace"}})

@@ -17,11 +17,43 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
     }
 }
 
+thread_local! {
+    /// A per-thread generator for ids and jitter (not secrets), seeded from the OS once per
+    /// thread and process (a forked child reseeds, so its trace ids differ from its parent's).
+    /// OAuth `state` uses the OS generator directly.
+    static FAST_RNG: std::cell::Cell<(u32, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The next 64 random bits of this thread's generator (splitmix64).
+pub(crate) fn fast_u64() -> u64 {
+    FAST_RNG.with(|cell| {
+        let (pid, mut state) = cell.get();
+        let now_pid = std::process::id();
+        if pid != now_pid {
+            let mut b = [0u8; 8];
+            random_bytes(&mut b);
+            state = u64::from_le_bytes(b);
+        }
+        let next = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        cell.set((now_pid, next));
+        let mut z = next;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
 /// A random number in [0, 1).
 pub(crate) fn random_unit() -> f64 {
-    let mut b = [0u8; 8];
-    random_bytes(&mut b);
-    (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+    (fast_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Fills `buf` from this thread's fast generator (ids, not secrets).
+fn fast_bytes(buf: &mut [u8]) {
+    for chunk in buf.chunks_mut(8) {
+        let r = fast_u64().to_le_bytes();
+        chunk.copy_from_slice(&r[..chunk.len()]);
+    }
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -43,7 +75,7 @@ pub(crate) struct Trace {
 impl Trace {
     pub(crate) fn new() -> Self {
         let mut id = [0u8; 16];
-        random_bytes(&mut id);
+        fast_bytes(&mut id);
         if id == [0u8; 16] {
             id[15] = 1; // all-zero is invalid in W3C trace context
         }
@@ -53,7 +85,7 @@ impl Trace {
     /// The `traceparent` of one attempt: the call's trace id and a fresh parent (span) id.
     pub(crate) fn traceparent(&self) -> String {
         let mut span = [0u8; 8];
-        random_bytes(&mut span);
+        fast_bytes(&mut span);
         if span == [0u8; 8] {
             span[7] = 1;
         }
