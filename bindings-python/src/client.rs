@@ -20,6 +20,7 @@ use partly::{ClientBuilder, IfExists, JobData, JobIdentity, JobInsert, PrepareAl
 use crate::error::{self, IntoPyResult};
 use crate::models::{self, Outcome};
 use crate::runtime::{self, ForkSafeCell};
+use crate::shutdown;
 
 struct State {
     /// The process the client's connections belong to.
@@ -463,12 +464,14 @@ impl Client {
         if let Some(cb) = callable(on_progress, "on_progress")? {
             let cb: Arc<Py<PyAny>> = Arc::new(cb.unbind());
             options.on_progress = Some(Arc::new(move |p| {
-                Python::attach(|py| {
+                // Called on a runtime thread: through the gate (`shutdown.rs`); once Python is
+                // shutting down the report is dropped.
+                let _ = shutdown::attach(|py| {
                     let called = models::progress_to_py(py, &p).and_then(|d| cb.bind(py).call1((d,)));
                     if let Err(e) = called {
                         e.write_unraisable(py, Some(cb.bind(py)));
                     }
-                })
+                });
             }));
         }
         let client = self.core(py)?;

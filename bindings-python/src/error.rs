@@ -52,10 +52,14 @@ pub fn validation(py: Python<'_>, message: impl Into<String>) -> PyErr {
 /// A `partly.PartlyError` for something that went wrong inside the SDK itself (no I/O threads,
 /// a task that ended without an answer). Built lazily so it can be made without the GIL.
 pub fn internal(message: impl Into<String>) -> PyErr {
-    let message = message.into();
+    partly_error(format!("internal error in the partly SDK: {}", message.into()))
+}
+
+/// A plain `partly.PartlyError` with this message.
+pub fn partly_error(message: String) -> PyErr {
     Python::attach(|py| {
         match errors_module(py).and_then(|m| m.getattr("PartlyError")) {
-            Ok(class) => match class.call1((format!("internal error in the partly SDK: {message}"),)) {
+            Ok(class) => match class.call1((message,)) {
                 Ok(obj) => PyErr::from_value(obj),
                 Err(e) => e,
             },

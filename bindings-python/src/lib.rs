@@ -2,7 +2,8 @@
 //!
 //! The package is `bindings-python/python/partly/`; this module only translates (design.md §1):
 //! arguments in (`models.rs`), results and errors out (`models.rs`, `error.rs`), blocking and
-//! asyncio bridges on a fork-aware runtime (`runtime.rs`). Its stub is `partly/_native.pyi`.
+//! asyncio bridges on a fork-aware runtime (`runtime.rs`), kept out of Python once the interpreter
+//! starts to shut down (`shutdown.rs`). Its stub is `partly/_native.pyi`.
 
 use log::LevelFilter;
 use pyo3::prelude::*;
@@ -14,6 +15,7 @@ mod error;
 mod models;
 mod oauth;
 mod runtime;
+mod shutdown;
 mod testing;
 
 /// The core's log records (target `partly`, from `tracing`) go to Python's `logging` logger
@@ -23,13 +25,39 @@ fn init_logging(py: Python<'_>) {
         .map(|l| l.filter(LevelFilter::Off).filter_target("partly".to_owned(), LevelFilter::Trace));
     if let Ok(logger) = logger {
         // Err: a logger is installed already (the module was initialised before); keep it.
-        let _ = logger.install();
+        if log::set_boxed_logger(Box::new(GatedLogger(logger))).is_ok() {
+            log::set_max_level(LevelFilter::Trace);
+        }
     }
+}
+
+/// `pyo3-log`'s logger behind the gate of `shutdown.rs`. Most records are emitted on the
+/// runtime's threads, and `pyo3-log` takes the GIL for each one (to ask `logging` whether the
+/// level is enabled, then to log): a thread doing that when the interpreter starts to finalize
+/// crashes the process. Once the `atexit` hook has run, records are dropped without touching
+/// Python. (`enabled` only reads `pyo3-log`'s cache, never Python.)
+struct GatedLogger(pyo3_log::Logger);
+
+impl log::Log for GatedLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        self.0.enabled(metadata)
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if let Some(_pass) = shutdown::enter() {
+            self.0.log(record);
+        }
+    }
+
+    fn flush(&self) {}
 }
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     init_logging(m.py());
+    // Before anything can start the runtime's threads: they must be out of Python, for good,
+    // before the interpreter finalizes (see `shutdown.rs`).
+    shutdown::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<testing::MockServer>()?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;

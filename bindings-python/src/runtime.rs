@@ -20,6 +20,9 @@
 //! work runs on this runtime, which belongs to no event loop, so one client serves any number of
 //! `asyncio.run()` calls. Cancelling the awaitable drops the Rust future, which aborts its HTTP
 //! request.
+//!
+//! **Exit.** The runtime's threads enter Python (to deliver async results, to log) only through
+//! the gate of `shutdown.rs`, which an `atexit` hook closes before the interpreter finalizes.
 
 use std::cell::{OnceCell, UnsafeCell};
 use std::future::Future;
@@ -32,6 +35,8 @@ use pyo3::prelude::*;
 use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
 use pyo3_async_runtimes::TaskLocals;
 use tokio::runtime::{Builder, Runtime};
+
+use crate::shutdown;
 
 /// How often a blocked call wakes up to run Python's signal handlers.
 pub const SIGNAL_POLL: Duration = Duration::from_millis(50);
@@ -278,7 +283,14 @@ impl GenericRuntime for PartlyRuntime {
     where
         F: FnOnce() + Send + 'static,
     {
-        JoinHandle(spawn_handle().spawn_blocking(f))
+        // The bridge uses `spawn_blocking` only to hand a result to the event loop, inside
+        // `Python::attach`: from a thread of ours, so through the gate of `shutdown.rs`. Once
+        // the interpreter is shutting down the closure is leaked, not dropped: dropping it would
+        // release the Python objects it holds (the asyncio future, the loop) off the GIL.
+        JoinHandle(spawn_handle().spawn_blocking(move || match shutdown::enter() {
+            Some(_pass) => f(),
+            None => std::mem::forget(f),
+        }))
     }
 }
 
@@ -304,6 +316,13 @@ where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
+    if shutdown::is_closed() {
+        // Its result could never be delivered (see `shutdown.rs`): fail now rather than hang.
+        return Err(crate::error::partly_error(
+            "Python is shutting down (partly's atexit hook has run): async calls can no longer complete"
+                .to_owned(),
+        ));
+    }
     runtime_or_err()?;
     pyo3_async_runtimes::generic::future_into_py::<PartlyRuntime, F, T>(py, fut)
 }
