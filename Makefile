@@ -6,7 +6,7 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
-.PHONY: all test demo bench test-rust demo-rust build-mock
+.PHONY: all test demo bench soak reliability test-rust demo-rust build-mock
 
 all: test
 
@@ -26,6 +26,19 @@ demo: demo-rust demo-python demo-node
 demo-rust: build-mock
 	$(CARGO) build -p partly --example integrator_flow
 	bash scripts/with-mock.sh $(CARGO_TARGET_DIR)/debug/partly-mock -- $(CARGO_TARGET_DIR)/debug/examples/integrator_flow
+
+## bench: side-by-side benchmarks against requests, httpx, aiohttp, fetch, undici and bare
+## reqwest (tests/bench/run.py; release builds; about 10 minutes). Never part of `make test`.
+bench:
+	python3 tests/bench/run.py
+
+## soak: 200,000 calls per language with 1% injected faults and 10,000 in flight
+soak:
+	python3 tests/bench/soak.py
+
+## reliability: the fault matrix in every language, as the table of docs/reliability.md
+reliability: test-python build-node
+	python3 tests/bench/reliability_table.py
 
 include bindings-python/python.mk
 include bindings-node/node.mk
