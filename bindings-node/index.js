@@ -101,72 +101,108 @@ function callOptions(opts, known = CALL_OPTIONS) {
 
 function unwrap(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
+  if (outcome.json !== undefined && outcome.json !== null) return JSON.parse(outcome.json);
   return outcome.value === undefined ? null : outcome.value;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Calls: one native call per method call, cancellable by id.
+// Calls: one native call per method call, cancellable by id. A native call returns at once; its
+// outcome comes back through this environment's completion channel, which calls `dispatch`
+// on this thread (many completions per wake-up) with the call's id and its result as JSON text,
+// or else a native outcome object.
+
+/** id -> the call waiting for its outcome (ids are unique in this environment). */
+const waiting = new Map();
+let nextId = 0;
+
+function dispatch(id, jsonText, outcome) {
+  const call = waiting.get(id);
+  if (call === undefined) return; // aborted: already rejected
+  waiting.delete(id);
+  call.settle(jsonText, outcome);
+}
+
+const completions = native.createCompletions(dispatch);
+
+/** @internal One call waiting for its native outcome. */
+class Call {
+  constructor(finish) {
+    this.finish = finish;
+    this.settled = false;
+    this.resolve = undefined;
+    this.reject = undefined;
+    this.signal = undefined;
+    this.onAbort = undefined;
+  }
+
+  /** Called by `dispatch`, which must never throw (it runs in a native callback). */
+  settle(jsonText, outcome) {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onAbort);
+      if (typeof jsonText === 'string') {
+        this.resolve(this.finish === unwrap ? JSON.parse(jsonText) : this.finish({ json: jsonText }));
+      } else if (outcome === undefined || outcome === null) {
+        throw new errors.PartlyError('internal error in the partly native module: a call ended without an outcome', {
+          code: 'PARTLY_INTERNAL',
+        });
+      } else {
+        this.resolve(this.finish(outcome));
+      }
+    } catch (error) {
+      this.reject(error);
+    }
+  }
+}
 
 /** @internal Runs native calls for one client. Holds no secret. */
 class Caller {
   #native;
-  #nextId = 0;
 
   constructor(nativeClient) {
     this.#native = nativeClient;
   }
 
   /**
-   * Starts `start(id, nativeOptions)` (which returns the native Promise of an outcome) and
-   * settles with `finish(outcome)`. An aborted signal rejects at once with AbortError and
-   * cancels the native call, which drops its HTTP request.
+   * Starts `start(id, nativeOptions, isSettled)` (which spawns the native call) and settles
+   * with `finish(outcome)`. An aborted signal rejects at once with AbortError and cancels the
+   * native call, which drops its HTTP request.
    */
   run(opts, start, finish = unwrap, known = CALL_OPTIONS) {
-    let settled = false;
-    let signal;
-    let pending;
+    let call;
     let id;
+    let signal;
+    let promise;
     try {
       const parsed = callOptions(opts, known);
       signal = parsed.signal;
       if (signal && signal.aborted) return Promise.reject(abortError(signal));
-      this.#nextId = (this.#nextId + 1) >>> 0;
-      id = this.#nextId;
-      pending = start(id, parsed.native, () => settled);
+      nextId = (nextId + 1) >>> 0;
+      id = nextId;
+      call = new Call(finish);
+      promise = new Promise((resolve, reject) => {
+        call.resolve = resolve;
+        call.reject = reject;
+      });
+      start(id, parsed.native, () => call.settled);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!signal) {
-      return pending.then((outcome) => {
-        settled = true;
-        return finish(outcome);
-      });
-    }
-    return new Promise((resolve, reject) => {
+    waiting.set(id, call);
+    if (signal) {
       const onAbort = () => {
-        settled = true;
+        if (call.settled) return;
+        call.settled = true;
+        waiting.delete(id);
         this.#native.cancel(id);
-        reject(abortError(signal));
+        call.reject(abortError(signal));
       };
+      call.signal = signal;
+      call.onAbort = onAbort;
       signal.addEventListener('abort', onAbort, { once: true });
-      pending.then(
-        (outcome) => {
-          signal.removeEventListener('abort', onAbort);
-          if (settled) return;
-          settled = true;
-          try {
-            resolve(finish(outcome));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        (error) => {
-          signal.removeEventListener('abort', onAbort);
-          settled = true;
-          reject(error);
-        },
-      );
-    });
+    }
+    return promise;
   }
 
   get native() {
@@ -359,7 +395,7 @@ class Client {
       allowInsecureHttp: optional(o.allowInsecureHttp, 'boolean', 'allowInsecureHttp'),
       env,
       runtime: RUNTIME,
-    });
+    }, completions);
     if (!(made instanceof native.NativeClient)) throw fromNative(made);
     this.#caller = new Caller(made);
     // The namespaces, read-only: `jobs` (get, insert), `tier1` (prepare, prepareAll),

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::Either;
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
@@ -21,7 +21,7 @@ use partly::{
 
 use crate::error::{ErrorInfo, Outcome};
 use crate::models::{self, CallOptionsInput, PrepareProgressInfo};
-use crate::runtime::{self, spawn_call, CallRegistry};
+use crate::runtime::{self, spawn_call, CallRegistry, Channel, Completions};
 
 /// Settings of `new Client(...)`. Unset ones come from the environment (`env`, the caller's
 /// `process.env` view of the variables the core reads) or the core's defaults.
@@ -99,15 +99,20 @@ fn build(options: ClientOptionsInput) -> Result<partly::Client, partly::Error> {
 pub struct NativeClient {
     client: partly::Client,
     calls: Arc<CallRegistry>,
+    channel: Arc<Channel>,
 }
 
 /// Builds a client, or says what is wrong with the settings.
 #[napi(catch_unwind)]
-pub fn create_client(options: ClientOptionsInput) -> Either<NativeClient, ErrorInfo> {
+pub fn create_client(
+    options: ClientOptionsInput,
+    completions: &Completions,
+) -> Either<NativeClient, ErrorInfo> {
     match runtime::guard(|| build(options)) {
         Ok(Ok(client)) => Either::A(NativeClient {
             client,
             calls: Arc::default(),
+            channel: completions.channel(),
         }),
         Ok(Err(e)) => Either::B(ErrorInfo::from(&e)),
         Err(panic) => Either::B(
@@ -196,22 +201,22 @@ impl NativeClient {
 
     /// `jobs.get` by exactly one of `id` and `external`.
     #[napi(catch_unwind)]
-    pub fn jobs_get<'env>(
+    pub fn jobs_get(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         id: Option<String>,
         external: Option<String>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
-            Outcome::from_result(
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(
                 async {
                     let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref())?;
                     let options = models::call_options(options)?;
                     let job = client.jobs().get_with(identity, &options).await?;
-                    models::to_json(&job)
+                    models::to_json_text(&job)
                 }
                 .await,
             )
@@ -221,19 +226,19 @@ impl NativeClient {
     /// `jobs.insert`: `data` is JSON text; `if_exists` is `update` (default) or `replace`.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
-    pub fn jobs_insert<'env>(
+    pub fn jobs_insert(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         id: Option<String>,
         external: Option<String>,
         data: Option<String>,
         if_exists: Option<String>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
-            Outcome::from_result(
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(
                 async {
                     let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref())?;
                     let data = JobData::from_json(models::json(data, "data")?)?;
@@ -243,7 +248,7 @@ impl NativeClient {
                     }
                     let options = models::call_options(options)?;
                     let job = client.jobs().insert_with(request, &options).await?;
-                    models::to_json(&job)
+                    models::to_json_text(&job)
                 }
                 .await,
             )
@@ -252,21 +257,21 @@ impl NativeClient {
 
     /// `tier1.prepare` of 1 to 100 identifiers (JSON text of an array).
     #[napi(catch_unwind)]
-    pub fn tier1_prepare<'env>(
+    pub fn tier1_prepare(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         identifiers: Option<String>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
-            Outcome::from_result(
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(
                 async {
                     let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
                     let options = models::call_options(options)?;
                     let answer = client.tier1().prepare_with(ids, &options).await?;
-                    models::to_json(&answer)
+                    models::to_json_text(&answer)
                 }
                 .await,
             )
@@ -276,18 +281,18 @@ impl NativeClient {
     /// `tier1.prepare` of any number of identifiers, in batches, with progress.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
-    pub fn tier1_prepare_all<'env>(
+    pub fn tier1_prepare_all(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         identifiers: Option<String>,
         batch_size: Option<f64>,
         concurrency: Option<f64>,
         on_progress: Option<ProgressFn>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
             let delivery = Arc::new(Delivery::default());
             let run = async {
                 let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
@@ -318,18 +323,18 @@ impl NativeClient {
 
     /// `integrations.insert`: trade an access code for an API key. Absent strings count as empty.
     #[napi(catch_unwind)]
-    pub fn integrations_insert<'env>(
+    pub fn integrations_insert(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         access_code: Option<String>,
         client_id: Option<String>,
         client_secret: Option<String>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
-            Outcome::from_result(
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(
                 async {
                     let request = InstallRequest::new(
                         access_code.unwrap_or_default(),
@@ -338,7 +343,7 @@ impl NativeClient {
                     );
                     let options = models::call_options(options)?;
                     let installed = client.integrations().insert_with(request, &options).await?;
-                    models::to_json(&installed)
+                    models::to_json_text(&installed)
                 }
                 .await,
             )
@@ -347,21 +352,24 @@ impl NativeClient {
 
     /// Any method by its wire name; `body` is JSON text (absent: `{}`).
     #[napi(catch_unwind)]
-    pub fn call<'env>(
+    pub fn call(
         &self,
-        env: &'env Env,
+        env: &Env,
         call_id: u32,
         method: String,
         body: Option<String>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<PromiseRaw<'env, Outcome>> {
+    ) -> napi::Result<()> {
         let client = self.client.clone();
-        spawn_call(env, &self.calls, call_id, async move {
-            Outcome::from_result(
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(
                 async {
                     let body = models::json(body, "body")?;
                     let options = models::call_options(options)?;
-                    client.call_with(&method, body, &options).await
+                    client
+                        .call_with(&method, body, &options)
+                        .await
+                        .map(|v| v.to_string())
                 }
                 .await,
             )

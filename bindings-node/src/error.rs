@@ -110,6 +110,8 @@ pub(crate) fn panicked(payload: Box<dyn std::any::Any + Send>) -> ErrorInfo {
 pub struct Outcome {
     /// The result, as JSON (the server's fields, snake_case, unknown ones included).
     pub value: Option<Value>,
+    /// The result of an API call as JSON text, for the JavaScript layer's `JSON.parse`.
+    pub json: Option<String>,
     /// The result of `tier1.prepareAll`, whose batches carry errors.
     pub report: Option<crate::models::PrepareReportInfo>,
     /// The failure.
@@ -127,6 +129,15 @@ impl Outcome {
         Outcome {
             error: Some(error),
             ..Default::default()
+        }
+    }
+    pub(crate) fn from_json_result(result: Result<String, partly::Error>) -> Self {
+        match result {
+            Ok(text) => Outcome {
+                json: Some(text),
+                ..Default::default()
+            },
+            Err(e) => Outcome::error(ErrorInfo::from(&e)),
         }
     }
     pub(crate) fn from_result(result: Result<Value, partly::Error>) -> Self {

@@ -77,9 +77,11 @@ pub(crate) fn identifiers(value: Value) -> Result<Vec<VehicleIdentifier>, Error>
     VehicleIdentifier::list_from_json(value)
 }
 
-/// Any result model as JSON (lossless: the models keep unknown fields).
-pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Value, Error> {
-    serde_json::to_value(value)
+/// Any result model as JSON text (lossless: the models keep unknown fields). The JavaScript
+/// layer parses it with `JSON.parse`, which builds the object far faster than N-API calls
+/// property by property.
+pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value)
         .map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
 }
 

@@ -1,5 +1,5 @@
-//! The async bridge: the tokio runtime every call runs on, how a call becomes a Promise, and how
-//! a call is cancelled.
+//! The async bridge: the tokio runtime every call runs on, how a call's outcome reaches
+//! JavaScript, and how a call is cancelled.
 //!
 //! **The runtime.** One multi-threaded tokio runtime per process, shared by the main thread and
 //! every `worker_threads` worker that loads the module. napi-rs owns its lifecycle: it is built
@@ -8,30 +8,49 @@
 //! worker ending after the main thread). Its threads are not libuv handles, so nothing on them
 //! (idle pooled connections, a running `MockServer`) keeps Node's event loop alive: a script
 //! that has finished its calls exits by itself. Only a call still in flight holds the loop open,
-//! through the threadsafe function napi-rs uses to settle its Promise. Node never forks a
-//! process that has loaded us, so unlike the Python package there is no fork handling.
+//! through the environment's completion channel (below). Node never forks a process that has
+//! loaded us, so unlike the Python package there is no fork handling.
+//!
+//! **The completion channel.** Each Node environment (the main thread, each worker; in fact
+//! each load of `index.js`) has one [`Channel`], made by [`create_completions`] with the
+//! JavaScript layer's `dispatch(id, json, outcome)` function: one threadsafe function and a
+//! queue. A call's native method spawns its future and returns at once; the JavaScript layer
+//! keeps the call's `resolve`/`reject` in a `Map` by call id. A finished call pushes its outcome
+//! to the queue; the first push after a drain wakes the JavaScript thread, once the tokio worker
+//! has run the tasks that are ready (a yield), so that one wake-up delivers every call they
+//! finished; the drain calls `dispatch` for each. (napi-rs's own future-to-Promise bridge made a
+//! threadsafe function, a uv_async handle and a wake-up per call, and two tasks.) The threadsafe
+//! function is unref'd while no call is in flight and ref'd while some are: the count of calls
+//! spawned and not yet delivered lives on the JavaScript thread (incremented by [`spawn_call`],
+//! decremented by the drain), so both transitions happen there. When the environment goes away
+//! Node finalizes the threadsafe function; the channel is then closed and later outcomes are
+//! dropped.
 //!
 //! **A call.** [`spawn_call`] registers the call's id *synchronously*, on the JavaScript thread,
 //! before its future is spawned, so a `cancel(id)` that follows immediately (an `AbortSignal`
 //! aborted in the same tick) always finds it. The future races the call against its stop
 //! channel; losing the race drops the call's future, which drops the HTTP request and closes its
-//! connection, and no retry can follow. The Promise always *resolves* with an [`Outcome`]: a
-//! value, or an [`ErrorInfo`](crate::error::ErrorInfo) the JavaScript layer turns into the
-//! matching `Error` subclass. A panic in the call is caught and becomes an internal error:
-//! it never unwinds into Node.
+//! connection, and no retry can follow. Every call delivers exactly one [`Outcome`]: a value, or
+//! an [`ErrorInfo`](crate::error::ErrorInfo) the JavaScript layer turns into the matching
+//! `Error` subclass (a successful API call delivers its JSON text alone, for `JSON.parse`). A
+//! panic in the call is caught and becomes an internal error: it never unwinds into Node. The
+//! registry forgets a call when its outcome is delivered (or when it is cancelled), on the
+//! JavaScript thread, so tokio threads never take its lock.
 //!
 //! **Why our own registry rather than napi's `AbortSignal`:** napi-rs ties `AbortSignal` to
 //! libuv `AsyncTask`s, not to futures; and `close()` must cancel every call of a client at once,
 //! which needs the per-client list of calls in flight anyway.
 
 use std::collections::HashMap;
+use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use futures_util::FutureExt;
-use napi::bindgen_prelude::PromiseRaw;
-use napi::Env;
+use napi::bindgen_prelude::{Function, PromiseRaw, ToNapiValue};
+use napi::{sys, Env, JsValue};
 use tokio::sync::oneshot;
 
 use crate::error::{self, Outcome};
@@ -141,49 +160,277 @@ impl CallRegistry {
     }
 }
 
-/// Removes a call from the registry however its future ends (done, stopped or dropped).
-struct Registered {
-    registry: Arc<CallRegistry>,
+/// One finished call, queued for the JavaScript thread.
+struct Completion {
     id: u32,
+    registry: Arc<CallRegistry>,
+    outcome: Outcome,
 }
 
-impl Drop for Registered {
-    fn drop(&mut self) {
-        self.registry.finish(self.id);
+struct Queue {
+    /// Whether Node finalized the threadsafe function (the environment is going away):
+    /// completions are then dropped.
+    closed: bool,
+    items: Vec<Completion>,
+    /// Whether a wake-up is due or queued and has not started draining yet.
+    scheduled: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Tsfn(sys::napi_threadsafe_function);
+// SAFETY: a threadsafe function may be called from any thread; we only call it while Node has
+// not finalized it (checked under `Channel::tsfn`'s lock, which the finalizer takes to write).
+unsafe impl Send for Tsfn {}
+unsafe impl Sync for Tsfn {}
+
+/// The completion channel of one Node environment (see the module docs): one threadsafe
+/// function, unref'd while no call is in flight, and a queue of finished calls it drains on the
+/// JavaScript thread, many per wake-up.
+pub(crate) struct Channel {
+    queue: Mutex<Queue>,
+    /// The threadsafe function; `None` once finalized. Read-locked to call it, so that tokio
+    /// threads never wait on each other, nor on the drain.
+    tsfn: RwLock<Option<Tsfn>>,
+    /// The same, for the JavaScript thread (ref/unref), which the finalizer also runs on.
+    tsfn_js: std::sync::OnceLock<Tsfn>,
+    /// Calls spawned and not yet delivered; touched only on the JavaScript thread.
+    pending: AtomicU32,
+}
+
+impl Channel {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a finished call (any thread); `true` when the caller must [`wake`](Self::wake)
+    /// the JavaScript thread (no wake-up is due yet).
+    fn push(&self, completion: Completion) -> bool {
+        let mut q = self.lock();
+        if q.closed {
+            return false;
+        }
+        q.items.push(completion);
+        !std::mem::replace(&mut q.scheduled, true)
+    }
+
+    /// Wakes the JavaScript thread to drain the queue.
+    fn wake(&self) {
+        let guard = self.tsfn.read().unwrap_or_else(|p| p.into_inner());
+        let Some(tsfn) = *guard else { return };
+        // SAFETY: not finalized (checked under the read lock, which the finalizer waits for).
+        let status = unsafe {
+            sys::napi_call_threadsafe_function(
+                tsfn.0,
+                std::ptr::null_mut(),
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            )
+        };
+        drop(guard);
+        if status != sys::Status::napi_ok {
+            // Closing: nothing will ever drain the queue.
+            let dropped = std::mem::take(&mut self.lock().items);
+            drop(dropped);
+        }
+    }
+
+    /// A call was spawned (JavaScript thread): keep the event loop alive until it is delivered.
+    fn started(&self, env: sys::napi_env) {
+        if self.pending.fetch_add(1, Ordering::Relaxed) == 0 {
+            if let Some(tsfn) = self.tsfn_js.get() {
+                // SAFETY: on the JavaScript thread of the environment that owns it, which is
+                // also the thread that would finalize it.
+                unsafe { sys::napi_ref_threadsafe_function(env, tsfn.0) };
+            }
+        }
     }
 }
 
-/// Runs `call` as call `id` of `registry` and returns its Promise (see the module docs).
-pub(crate) fn spawn_call<'env, F>(
-    env: &'env Env,
+/// What the JavaScript layer holds: the completion channel of its environment.
+#[napi_derive::napi]
+pub struct Completions {
+    channel: Arc<Channel>,
+}
+
+impl Completions {
+    pub(crate) fn channel(&self) -> Arc<Channel> {
+        Arc::clone(&self.channel)
+    }
+}
+
+/// Creates the completion channel of this environment: `dispatch(id, json, outcome)` is called
+/// on the JavaScript thread for every finished call, with the result's JSON text, or else an
+/// [`Outcome`].
+#[napi_derive::napi(catch_unwind)]
+pub fn create_completions(env: &Env, dispatch: Function<'_>) -> napi::Result<Completions> {
+    let channel = Arc::new(Channel {
+        queue: Mutex::new(Queue {
+            closed: false,
+            items: Vec::new(),
+            scheduled: false,
+        }),
+        tsfn: RwLock::new(None),
+        tsfn_js: std::sync::OnceLock::new(),
+        pending: AtomicU32::new(0),
+    });
+    let raw_env = env.raw();
+    let name = env.create_string("partly")?;
+    let finalize_data = Arc::into_raw(Arc::clone(&channel)) as *mut c_void;
+    let mut tsfn = std::ptr::null_mut();
+    // SAFETY: plain Node-API calls on the JavaScript thread; `finalize_data` is the context
+    // pointer and owns one count of the Arc, released by `finalize`.
+    let status = unsafe {
+        sys::napi_create_threadsafe_function(
+            raw_env,
+            dispatch.raw(),
+            std::ptr::null_mut(),
+            name.raw(),
+            0,
+            1,
+            finalize_data,
+            Some(finalize),
+            finalize_data,
+            Some(drain),
+            &mut tsfn,
+        )
+    };
+    if status != sys::Status::napi_ok {
+        // SAFETY: not handed to Node.
+        drop(unsafe { Arc::from_raw(finalize_data as *const Channel) });
+        return Err(napi::Error::from_reason(
+            "cannot create the completion channel",
+        ));
+    }
+    // SAFETY: as above. Weak until a call is in flight.
+    unsafe { sys::napi_unref_threadsafe_function(raw_env, tsfn) };
+    *channel.tsfn.write().unwrap_or_else(|p| p.into_inner()) = Some(Tsfn(tsfn));
+    let _ = channel.tsfn_js.set(Tsfn(tsfn));
+    Ok(Completions { channel })
+}
+
+unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: `data` is the Arc count handed to Node in `create_completions`.
+        let channel = unsafe { Arc::from_raw(data as *const Channel) };
+        *channel.tsfn.write().unwrap_or_else(|p| p.into_inner()) = None;
+        let dropped = {
+            let mut q = channel.lock();
+            q.closed = true;
+            std::mem::take(&mut q.items)
+        };
+        drop(dropped);
+    });
+}
+
+/// Runs on the JavaScript thread: delivers every queued completion to `dispatch`.
+unsafe extern "C" fn drain(
+    env: sys::napi_env,
+    dispatch: sys::napi_value,
+    context: *mut c_void,
+    _data: *mut c_void,
+) {
+    if env.is_null() || context.is_null() {
+        return;
+    }
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the context outlives every call of `drain` (released by `finalize`).
+        let channel = unsafe { &*(context as *const Channel) };
+        let items = {
+            let mut q = channel.lock();
+            q.scheduled = false;
+            std::mem::take(&mut q.items)
+        };
+        let tsfn = channel.tsfn_js.get();
+        let delivered = items.len() as u32;
+        let mut undefined = std::ptr::null_mut();
+        // SAFETY: plain Node-API calls on the JavaScript thread.
+        unsafe { sys::napi_get_undefined(env, &mut undefined) };
+        for c in items {
+            c.registry.finish(c.id);
+            // SAFETY: as above; a failed conversion delivers `undefined`, which the JavaScript
+            // layer turns into an internal error.
+            unsafe {
+                let mut args = [undefined; 3];
+                sys::napi_create_uint32(env, c.id, &mut args[0]);
+                let outcome = c.outcome;
+                if outcome.error.is_none() && outcome.value.is_none() && outcome.report.is_none() {
+                    if let Some(json) = outcome.json {
+                        if let Ok(v) = String::to_napi_value(env, json) {
+                            args[1] = v;
+                        }
+                    }
+                } else if let Ok(v) = Outcome::to_napi_value(env, outcome) {
+                    args[2] = v;
+                }
+                let mut ignored = std::ptr::null_mut();
+                let status = sys::napi_call_function(
+                    env,
+                    undefined,
+                    dispatch,
+                    3,
+                    args.as_ptr(),
+                    &mut ignored,
+                );
+                if status == sys::Status::napi_pending_exception {
+                    // `dispatch` never throws; should it, report it rather than lose it.
+                    let mut error = std::ptr::null_mut();
+                    sys::napi_get_and_clear_last_exception(env, &mut error);
+                    sys::napi_fatal_exception(env, error);
+                }
+            }
+        }
+        if delivered > 0 && channel.pending.fetch_sub(delivered, Ordering::Relaxed) == delivered {
+            if let Some(tsfn) = tsfn {
+                // SAFETY: on the JavaScript thread; nothing in flight, so let the process exit.
+                unsafe { sys::napi_unref_threadsafe_function(env, tsfn.0) };
+            }
+        }
+    }));
+}
+
+/// Runs `call` as call `id` of `registry`; its outcome is delivered through `channel` (see the
+/// module docs).
+pub(crate) fn spawn_call<F>(
+    env: &Env,
+    channel: &Arc<Channel>,
     registry: &Arc<CallRegistry>,
     id: u32,
     call: F,
-) -> napi::Result<PromiseRaw<'env, Outcome>>
+) -> napi::Result<()>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
-    let registration = registry.register(id).map(|stop| {
-        (
-            stop,
-            Registered {
-                registry: Arc::clone(registry),
-                id,
-            },
-        )
-    });
-    env.spawn_future(async move {
-        let (stop, _registered) = match registration {
-            Ok(r) => r,
-            Err(refused) => return Ok(refused),
+    let registration = registry.register(id);
+    let channel_ = Arc::clone(channel);
+    let registry_ = Arc::clone(registry);
+    napi::bindgen_prelude::spawn(async move {
+        let outcome = match registration {
+            Err(refused) => refused,
+            Ok(stop) => {
+                let call = AssertUnwindSafe(call).catch_unwind();
+                tokio::select! {
+                    // A dropped sender means the registry forgot the call: treat it as closed.
+                    stopped = stop => stopped.unwrap_or(Stop::Closed).outcome(),
+                    done = call => done.unwrap_or_else(|panic| Outcome::error(error::panicked(panic))),
+                }
+            }
         };
-        let call = AssertUnwindSafe(call).catch_unwind();
-        tokio::select! {
-            // A dropped sender means the registry forgot the call: treat it as closed.
-            stopped = stop => Ok(stopped.unwrap_or(Stop::Closed).outcome()),
-            done = call => Ok(done.unwrap_or_else(|panic| Outcome::error(error::panicked(panic)))),
+        let wake = channel_.push(Completion {
+            id,
+            registry: registry_,
+            outcome,
+        });
+        if wake {
+            // Wake the JavaScript thread once this worker has run the tasks that are ready, so
+            // that one wake-up delivers every call they finish (tokio runs a yielded task
+            // before its worker parks, and at least every few dozen tasks when busy).
+            tokio::task::yield_now().await;
+            channel_.wake();
         }
-    })
+    });
+    // After the spawn, which panics when the runtime is gone: only a spawned call holds the
+    // event loop open. Its outcome cannot be drained before this returns (same thread).
+    channel.started(env.raw());
+    Ok(())
 }
 
 /// Runs a future that is not a cancellable call (the mock server's start and stop), with the
