@@ -5,7 +5,6 @@
 //! a local mock, the access code that a real install gets from the OAuth redirect is minted
 //! through the mock's control surface instead.
 
-use std::io::Write;
 use std::sync::Arc;
 
 use partly::{oauth, Client, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions, VehicleIdentifier};
@@ -57,16 +56,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let vins: Vec<VehicleIdentifier> = (0..250)
         .map(|i| VehicleIdentifier::chassis_number(format!("JH4KA7561PC{i:06}")))
         .collect();
+    let bar = indicatif::ProgressBar::new(vins.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("5. preparing vehicles {bar:30} {pos}/{len} {msg}")?,
+    );
+    let shown = bar.clone();
     let opts = PrepareAllOptions {
         concurrency: 2,
-        on_progress: Some(Arc::new(|p| {
-            print!("\r5. preparing vehicles: {}/{} ({} requests of {})", p.done, p.total, p.batches_done, p.batches_total);
-            let _ = std::io::stdout().flush();
+        on_progress: Some(Arc::new(move |p| {
+            shown.set_position(p.done as u64);
+            shown.set_message(format!("({} of {} requests)", p.batches_done, p.batches_total));
         })),
         ..Default::default()
     };
     let report = client.tier1().prepare_all(vins, opts).await?;
-    println!();
+    bar.finish();
+    println!("5. prepared {} vehicles in {} requests", report.total, report.batches.len());
     println!("   accepted {} of {}, failed {}", report.accepted, report.total, report.failed);
     for (index, id, err) in report.failures() {
         println!("   vehicle #{index} {id:?} failed: {err}");

@@ -128,8 +128,13 @@ def setup(skip_build: bool) -> None:
     if not PY.exists():
         sh([sys.executable, "-m", "venv", str(VENV)])
     sh([str(PY), "-m", "pip", "install", "-q", "--upgrade", "pip", "maturin>=1.9,<2", "requests", "httpx", "aiohttp"])
-    sh([str(PY), "-m", "maturin", "develop", "--release", "-q", "-m", str(ROOT / "bindings-python" / "Cargo.toml")],
-       env={**os.environ, "VIRTUAL_ENV": str(VENV), "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}"})
+    # A real (non-editable) install of a release wheel: an editable install would share
+    # bindings-python/python/partly/_native.abi3.so with the test venv's debug build.
+    wheels = TARGET / "bench-wheels"
+    shutil.rmtree(wheels, ignore_errors=True)
+    sh([str(PY), "-m", "maturin", "build", "--release", "-q", "-o", str(wheels), "-m",
+        str(ROOT / "bindings-python" / "Cargo.toml")])
+    sh([str(PY), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", *map(str, wheels.glob("*.whl"))])
     # The package's install script builds the native module; release for measurements.
     sh(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "bindings-node",
        env={**os.environ, "PARTLY_NODE_PROFILE": "release"})
