@@ -20,7 +20,6 @@ use partly::{ClientBuilder, IfExists, JobData, JobIdentity, JobInsert, PrepareAl
 use crate::error::{self, IntoPyResult};
 use crate::models::{self, Outcome};
 use crate::runtime::{self, ForkSafeCell};
-use crate::shutdown;
 
 struct State {
     /// The process the client's connections belong to.
@@ -91,7 +90,7 @@ impl Client {
         if blocking {
             runtime::block_on(py, fut)?.into_py(py)
         } else {
-            runtime::future_into_py(py, async move { Ok(fut.await) })
+            runtime::spawn_async(py, |_| fut, None)
         }
     }
 
@@ -445,8 +444,8 @@ impl Client {
         }
     }
 
-    /// Async `prepare_all`: `on_progress(dict)` is called from an SDK thread; `partly.AsyncClient`
-    /// hands it to the event loop with `call_soon_threadsafe`.
+    /// Async `prepare_all`: `on_progress(PrepareProgress)` is called on the event loop (with
+    /// `loop.call_soon`: an exception from it goes to the loop's exception handler).
     #[pyo3(signature = (identifiers, *, batch_size=None, concurrency=None, on_progress=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn tier1_prepare_all_async<'py>(
@@ -461,26 +460,25 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         let identifiers = models::identifiers(identifiers)?;
         let mut options = Self::prepare_all_options(batch_size, concurrency, timeout, max_retries)?;
-        if let Some(cb) = callable(on_progress, "on_progress")? {
-            let cb: Arc<Py<PyAny>> = Arc::new(cb.unbind());
-            options.on_progress = Some(Arc::new(move |p| {
-                // Called on a runtime thread: through the gate (`shutdown.rs`); once Python is
-                // shutting down the report is dropped.
-                let _ = shutdown::attach(|py| {
-                    let called = models::progress_to_py(py, &p).and_then(|d| cb.bind(py).call1((d,)));
-                    if let Err(e) = called {
-                        e.write_unraisable(py, Some(cb.bind(py)));
-                    }
-                });
-            }));
-        }
+        let callback = callable(on_progress, "on_progress")?;
+        let reports = callback.is_some();
         let client = self.core(py)?;
-        runtime::future_into_py(py, async move {
-            Ok(match client.tier1().prepare_all(identifiers, options).await {
-                Ok(report) => Outcome::Report(report),
-                Err(e) => Outcome::Failed(e),
-            })
-        })
+        runtime::spawn_async(
+            py,
+            move |sink| {
+                if reports {
+                    // Runs on a runtime thread: only queues the report for the loop (no GIL).
+                    options.on_progress = Some(Arc::new(move |p| sink.send(p)));
+                }
+                async move {
+                    match client.tier1().prepare_all(identifiers, options).await {
+                        Ok(report) => Outcome::Report(report),
+                        Err(e) => Outcome::Failed(e),
+                    }
+                }
+            },
+            callback,
+        )
     }
 
     #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None))]

@@ -318,7 +318,7 @@ pub fn report_to_py<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'
 }
 
 /// What a call produced, turned into Python values once the GIL is held (on the waiting
-/// thread for blocking calls, by the asyncio bridge for async ones).
+/// thread for blocking calls, by the event loop's `drain` for async ones).
 pub enum Outcome {
     Json(Value),
     Report(PrepareReport),
@@ -345,16 +345,5 @@ impl Outcome {
             Outcome::Failed(e) => Err(error::to_pyerr(py, &e)),
             Outcome::Internal(m) => Err(error::internal(m)),
         }
-    }
-}
-
-impl<'py> IntoPyObject<'py> for Outcome {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    /// A failed call converts to an error, which the asyncio bridge sets on the future.
-    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
-        self.into_py(py)
     }
 }

@@ -15,27 +15,53 @@
 //! for the answer in slices of [`SIGNAL_POLL`]; between slices they take the GIL back and run
 //! Python's signal handlers, so Ctrl-C raises `KeyboardInterrupt` at once and aborts the call.
 //!
-//! **Async calls** ([`future_into_py`]) use `pyo3-async-runtimes`' generic bridge with
-//! [`PartlyRuntime`]: the awaitable belongs to the event loop running when it was created, the
-//! work runs on this runtime, which belongs to no event loop, so one client serves any number of
-//! `asyncio.run()` calls. Cancelling the awaitable drops the Rust future, which aborts its HTTP
-//! request.
+//! **Async calls** ([`spawn_async`]) go through a batched completion bridge in which the
+//! runtime's threads never take the GIL. Each event loop (per process) gets a [`LoopBridge`],
+//! made on its first call and found again through a `WeakKeyDictionary` keyed by the loop (plus
+//! a one-entry cache of the last one used): a queue of plain Rust outcomes, and a non-blocking
+//! socket pair whose read end is registered once with `loop.add_reader(fd, bridge.drain)`.
+//! A call creates its future (a `PartlyFuture`, an `asyncio.Future` whose `cancel()` aborts the
+//! call) on the loop's thread, records it in the bridge's table and spawns the core's future on
+//! the runtime. When it finishes, the runtime thread pushes the outcome to the queue and, only if
+//! the queue was empty, has one byte written to the socket once the worker has run the other
+//! tasks ready in that round (see [`Shared::push`]): answers arriving together cost one write
+//! and one wake-up of the loop. `drain` runs on the loop: it empties the socket, takes the whole queue, converts each
+//! outcome and sets it on its future unless that is done. Cancelling the future removes it from
+//! the table and aborts the task, which drops its HTTP request. `prepare_all`'s progress reports
+//! and the log records of async calls travel through the same queue (see [`route_log`]), so they
+//! reach Python on the loop's thread, in order with the call's answer. A loop closed (and
+//! collected) takes its bridge with it: the loop holds the only strong reference to its reader
+//! callback, the dictionary holds the loop weakly. A forked child never reuses a bridge of its
+//! parent (it makes its own, with its own socket pair). Loops without `add_reader` (Windows'
+//! proactor loop) are woken with `call_soon_threadsafe` from the runtime thread instead, the one
+//! case where that thread still enters Python (through the gate of `shutdown.rs`). The runtime
+//! belongs to no event loop, so one client serves any number of `asyncio.run()` calls.
 //!
-//! **Exit.** The runtime's threads enter Python (to deliver async results, to log) only through
-//! the gate of `shutdown.rs`, which an `atexit` hook closes before the interpreter finalizes.
+//! **Exit.** The runtime's threads enter Python only to log records of blocking calls (and for
+//! the proactor fallback above), always through the gate of `shutdown.rs`, which an `atexit`
+//! hook closes before the interpreter finalizes.
 
-use std::cell::{OnceCell, UnsafeCell};
+use std::cell::UnsafeCell;
+use std::collections::HashMap;
+use std::ffi::CStr;
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+#[cfg(unix)]
+use std::os::unix::io::AsRawFd;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, OnceLock};
 use std::time::Duration;
 
+use partly::PrepareProgress;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
-use pyo3_async_runtimes::TaskLocals;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyWeakrefMethods, PyWeakrefReference};
 use tokio::runtime::{Builder, Runtime};
 
+use crate::models::{self, Outcome};
 use crate::shutdown;
 
 /// How often a blocked call wakes up to run Python's signal handlers.
@@ -46,8 +72,47 @@ static RUNTIME_PID: AtomicU32 = AtomicU32::new(0);
 static INSTALL: PidLock = PidLock::new();
 
 /// The id of this process (changes in a forked child).
+///
+/// Cached: `getpid()` is a system call, and every lock and every call asks. A `pthread_atfork`
+/// handler clears the cache in a forked child, whose first question reads the new id.
 pub fn pid() -> u32 {
-    std::process::id()
+    match PID.load(Ordering::Relaxed) {
+        0 => read_pid(),
+        cached => cached,
+    }
+}
+
+static PID: AtomicU32 = AtomicU32::new(0);
+
+#[cfg(unix)]
+fn read_pid() -> u32 {
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forget_pid_in_child() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    // Registered before anything is cached, so a fork after this point always clears it.
+    // Should registration fail (out of memory), nothing is cached and every call asks.
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic (async-signal-safe).
+        let registered = unsafe { libc::pthread_atfork(None, None, Some(forget_pid_in_child)) } == 0;
+        AT_FORK_OK.store(registered, Ordering::Relaxed);
+    });
+    let me = std::process::id();
+    if AT_FORK_OK.load(Ordering::Relaxed) {
+        PID.store(me, Ordering::Relaxed);
+    }
+    me
+}
+
+#[cfg(unix)]
+static AT_FORK_OK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(not(unix))]
+fn read_pid() -> u32 {
+    // No fork: the id never changes.
+    let me = std::process::id();
+    PID.store(me, Ordering::Relaxed);
+    me
 }
 
 /// The runtime of this process, built on first use (and again, once, in a forked child).
@@ -229,92 +294,427 @@ where
     }
 }
 
-/// The runtime as `pyo3-async-runtimes` sees it: spawns on [`runtime`], so it follows forks.
-pub struct PartlyRuntime;
+// --------------------------------------------------------------------------------------------
+// asyncio
+// --------------------------------------------------------------------------------------------
+
+/// What a running async call hands to its event loop. Plain Rust values only: the runtime's
+/// threads never hold (or drop) a Python object.
+pub enum Event {
+    /// The call's answer; settles its future.
+    Done(Outcome),
+    /// A `prepare_all` progress report, for the call's `on_progress`.
+    Progress(PrepareProgress),
+    /// A log record the call emitted on a runtime thread, for Python's `logging`.
+    Log(LogRecord),
+}
+
+/// A `log::Record`, owned, to be logged on the loop's thread.
+pub struct LogRecord {
+    level: log::Level,
+    target: String,
+    message: String,
+    module_path: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+}
+
+impl LogRecord {
+    fn emit(&self) {
+        log::logger().log(
+            &log::Record::builder()
+                .args(format_args!("{}", self.message))
+                .level(self.level)
+                .target(&self.target)
+                .module_path(self.module_path.as_deref())
+                .file(self.file.as_deref())
+                .line(self.line)
+                .build(),
+        );
+    }
+}
 
 tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
+    /// The queue of the loop awaiting the call that runs in this task.
+    static LOG_QUEUE: Arc<Shared>;
 }
 
-fn spawn_handle() -> &'static Runtime {
-    match runtime() {
-        Ok(rt) => rt,
-        // `future_into_py` below builds the runtime (or fails cleanly) before the bridge can
-        // spawn anything, so this is only reached if the OS refuses threads in between.
-        Err(e) => panic!("partly: could not start the SDK's I/O threads: {e}"),
+/// Hands `record` to the event loop awaiting the call being run on this thread, if it is an
+/// async call: `logging` is then called on the loop's thread, which holds the GIL anyway, in
+/// order with the call's answer, instead of a runtime thread taking the GIL (and a Python
+/// thread state) for every record. Returns whether the record was taken.
+pub fn route_log(record: &log::Record<'_>) -> bool {
+    LOG_QUEUE
+        .try_with(|queue| {
+            let owned = LogRecord {
+                level: record.level(),
+                target: record.target().to_owned(),
+                message: record.args().to_string(),
+                module_path: record.module_path().map(str::to_owned),
+                file: record.file().map(str::to_owned),
+                line: record.line(),
+            };
+            queue.push(0, Event::Log(owned));
+        })
+        .is_ok()
+}
+
+/// How a runtime thread tells the loop that the queue has something.
+enum Waker {
+    /// The write end of a socket pair whose read end the loop watches (`loop.add_reader`).
+    #[cfg(unix)]
+    Socket(UnixStream),
+    /// For loops without `add_reader` (Windows' proactor loop): `loop.call_soon_threadsafe
+    /// (bridge.drain)` from the runtime thread, with the GIL, through the gate of `shutdown.rs`.
+    /// Weak references, so that the loop and the bridge die with the loop.
+    Threadsafe { loop_ref: Py<PyWeakrefReference>, bridge_ref: Py<PyWeakrefReference> },
+}
+
+/// The part of a loop's bridge that the runtime's threads see.
+struct Shared {
+    queue: ForkSafeCell<Vec<(u64, Event)>>,
+    waker: OnceLock<Waker>,
+}
+
+impl Shared {
+    /// Queues `event` for call `id`; wakes the loop only when the queue was empty (otherwise a
+    /// wake-up is already on its way: the loop empties the wake channel before it takes the
+    /// queue).
+    ///
+    /// On a runtime thread the wake-up is deferred by one scheduler round: a small task yields
+    /// once (tokio runs it again when the worker has run out of ready tasks, or after at most
+    /// its event interval of polls) and then wakes the loop. The answers that complete in that
+    /// round (responses read from the same poll of the I/O driver) join the queue and cost the
+    /// loop one wake-up and the worker one write between them, instead of one each.
+    fn push(self: &Arc<Self>, id: u64, event: Event) {
+        let was_empty = self.queue.with(|q| {
+            let empty = q.is_empty();
+            q.push((id, event));
+            empty
+        });
+        if !was_empty {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let shared = Arc::clone(self);
+                handle.spawn(async move {
+                    tokio::task::yield_now().await;
+                    shared.wake();
+                });
+            }
+            // Not on a runtime thread (a task dropped on the loop's thread): wake at once.
+            Err(_) => self.wake(),
+        }
+    }
+
+    fn wake(&self) {
+        match self.waker.get() {
+            #[cfg(unix)]
+            Some(Waker::Socket(stream)) => loop {
+                match (&*stream).write(&[1]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // WouldBlock: the channel is full of unread bytes, so the loop wakes anyway.
+                    // Any other error: the loop is gone, nobody is waiting.
+                    _ => break,
+                }
+            },
+            Some(Waker::Threadsafe { loop_ref, bridge_ref }) => {
+                let _ = shutdown::attach(|py| {
+                    let (Some(lp), Some(bridge)) = (loop_ref.bind(py).upgrade(), bridge_ref.bind(py).upgrade()) else {
+                        return;
+                    };
+                    // Fails once the loop is closed: then nobody is waiting for the answer.
+                    let _ = bridge
+                        .getattr(intern!(py, "drain"))
+                        .and_then(|drain| lp.call_method1(intern!(py, "call_soon_threadsafe"), (drain,)));
+                });
+            }
+            None => {}
+        }
     }
 }
 
-/// tokio's `JoinError` for the bridge.
-pub struct JoinError(tokio::task::JoinError);
+/// Hands progress reports of a running call to its event loop.
+pub struct ProgressSink {
+    shared: Arc<Shared>,
+    id: u64,
+}
 
-impl pyo3_async_runtimes::generic::JoinError for JoinError {
-    fn is_panic(&self) -> bool {
-        self.0.is_panic()
-    }
-    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
-        self.0.into_panic()
+impl ProgressSink {
+    pub fn send(&self, progress: PrepareProgress) {
+        self.shared.push(self.id, Event::Progress(progress));
     }
 }
 
-/// tokio's `JoinHandle` for the bridge.
-pub struct JoinHandle(tokio::task::JoinHandle<()>);
+/// Delivers an answer even if the call's task ends without one (a panic in the core): the
+/// awaiting coroutine gets an error instead of waiting forever.
+struct Deliver {
+    shared: Arc<Shared>,
+    id: u64,
+    sent: bool,
+}
 
-impl Future for JoinHandle {
-    type Output = Result<(), JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|r| r.map_err(JoinError))
+impl Deliver {
+    fn send(mut self, outcome: Outcome) {
+        self.sent = true;
+        self.shared.push(self.id, Event::Done(outcome));
     }
 }
 
-impl GenericRuntime for PartlyRuntime {
-    type JoinError = JoinError;
-    type JoinHandle = JoinHandle;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        JoinHandle(spawn_handle().spawn(fut))
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        // The bridge uses `spawn_blocking` only to hand a result to the event loop, inside
-        // `Python::attach`: from a thread of ours, so through the gate of `shutdown.rs`. Once
-        // the interpreter is shutting down the closure is leaked, not dropped: dropping it would
-        // release the Python objects it holds (the asyncio future, the loop) off the GIL.
-        JoinHandle(spawn_handle().spawn_blocking(move || match shutdown::enter() {
-            Some(_pass) => f(),
-            None => std::mem::forget(f),
-        }))
+impl Drop for Deliver {
+    fn drop(&mut self) {
+        if !self.sent {
+            // Also after an abort (a cancelled future): then the call is no longer in the
+            // bridge's table and `drain` ignores this.
+            let outcome = Outcome::Internal("the call stopped without an answer (its task ended unexpectedly)".into());
+            self.shared.push(self.id, Event::Done(outcome));
+        }
     }
 }
 
-impl ContextExt for PartlyRuntime {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
+/// A call in flight, as the loop's thread sees it.
+struct Entry {
+    fut: Py<PyAny>,
+    abort: tokio::task::AbortHandle,
+    on_progress: Option<Py<PyAny>>,
+}
 
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
+/// The completion bridge of one event loop (of one process): the queue the runtime's threads
+/// push answers to, the wake channel the loop watches, and the table of the calls in flight.
+#[pyclass(frozen, weakref, module = "partly._native")]
+pub struct LoopBridge {
+    pid: u32,
+    loop_ref: Py<PyWeakrefReference>,
+    shared: Arc<Shared>,
+    #[cfg(unix)]
+    reader: Option<UnixStream>,
+    calls: ForkSafeCell<HashMap<u64, Entry>>,
+}
+
+impl Drop for LoopBridge {
+    fn drop(&mut self) {
+        let calls = self.calls.with(std::mem::take);
+        if self.pid == pid() {
+            for entry in calls.values() {
+                entry.abort.abort();
+            }
+            drop(calls);
+        } else {
+            // A forked child dropping its parent's bridge: the tasks belong to the parent's
+            // runtime, which must not be touched here (see the module docs).
+            std::mem::forget(calls);
+        }
     }
 }
 
-/// An awaitable (an `asyncio.Future` of the running loop) for `fut`, which runs on the runtime.
-/// Cancelling the awaitable drops `fut`.
-pub fn future_into_py<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+#[pymethods]
+impl LoopBridge {
+    /// Runs on the loop (its reader callback): settles the futures of the answers queued
+    /// since the last wake-up, and schedules the progress callbacks.
+    fn drain(&self, py: Python<'_>) {
+        #[cfg(unix)]
+        if let Some(reader) = &self.reader {
+            let mut buf = [0u8; 256];
+            loop {
+                match (&*reader).read(&mut buf) {
+                    Ok(n) if n == buf.len() => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // A short read, EOF or WouldBlock: the channel is empty. A byte written
+                    // after this read is for an event pushed after it, which the next
+                    // wake-up delivers (or this one, if the push beat the take below).
+                    _ => break,
+                }
+            }
+        }
+        let events = self.shared.queue.with(std::mem::take);
+        let mut lp: Option<Option<Bound<'_, PyAny>>> = None;
+        for (id, event) in events {
+            match event {
+                Event::Done(outcome) => {
+                    let Some(entry) = self.calls.with(|c| c.remove(&id)) else {
+                        continue; // cancelled
+                    };
+                    settle(py, entry.fut.bind(py), outcome);
+                }
+                // Back through `log::logger()`: on this thread no call is running, so the logger
+                // hands it to `pyo3-log` (the GIL is held already).
+                Event::Log(record) => record.emit(),
+                Event::Progress(progress) => {
+                    let callback =
+                        self.calls.with(|c| c.get(&id).and_then(|e| e.on_progress.as_ref().map(|cb| cb.clone_ref(py))));
+                    let Some(callback) = callback else { continue };
+                    let lp = lp.get_or_insert_with(|| self.loop_ref.bind(py).upgrade());
+                    let Some(lp) = lp else { continue };
+                    // Through `call_soon`: the callback runs on the loop like any callback, and
+                    // an exception from it goes to the loop's exception handler.
+                    let scheduled = models::progress_to_py(py, &progress)
+                        .and_then(|p| lp.call_method1(intern!(py, "call_soon"), (callback, p)));
+                    if let Err(e) = scheduled {
+                        e.write_unraisable(py, Some(lp));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Called by a cancelled future: forgets the call and aborts its task (which drops its HTTP
+    /// request).
+    fn cancel_call(&self, id: u64) {
+        if let Some(entry) = self.calls.with(|c| c.remove(&id)) {
+            entry.abort.abort();
+        }
+    }
+}
+
+/// Sets the outcome on `fut` unless it is done already.
+fn settle(py: Python<'_>, fut: &Bound<'_, PyAny>, outcome: Outcome) {
+    let result = (|| -> PyResult<()> {
+        if fut.call_method0(intern!(py, "done"))?.is_truthy()? {
+            return Ok(());
+        }
+        match outcome.into_py(py) {
+            Ok(value) => fut.call_method1(intern!(py, "set_result"), (value,))?,
+            Err(err) => fut.call_method1(intern!(py, "set_exception"), (err.into_value(py),))?,
+        };
+        Ok(())
+    })();
+    if let Err(e) = result {
+        e.write_unraisable(py, Some(fut));
+    }
+}
+
+/// The future class of async calls: an `asyncio.Future` whose `cancel()` also aborts the call.
+const FUTURE_CODE: &CStr = c"
+import asyncio
+import weakref
+
+class PartlyFuture(asyncio.Future):
+    __slots__ = ('_partly_bridge', '_partly_id')
+
+    def cancel(self, msg=None):
+        if not super().cancel(msg):
+            return False
+        bridge = self._partly_bridge
+        if bridge is not None:
+            self._partly_bridge = None
+            bridge.cancel_call(self._partly_id)
+        return True
+
+bridges = weakref.WeakKeyDictionary()
+";
+
+struct AsyncGlue {
+    future_class: Py<PyAny>,
+    bridges: Py<PyAny>,
+    get_running_loop: Py<PyAny>,
+}
+
+static GLUE: PyOnceLock<AsyncGlue> = PyOnceLock::new();
+
+fn glue(py: Python<'_>) -> PyResult<&AsyncGlue> {
+    GLUE.get_or_try_init(py, || {
+        let m = PyModule::from_code(py, FUTURE_CODE, c"partly/_native/asyncio.py", c"partly._native_asyncio")?;
+        Ok(AsyncGlue {
+            future_class: m.getattr("PartlyFuture")?.unbind(),
+            bridges: m.getattr("bridges")?.unbind(),
+            get_running_loop: py.import("asyncio")?.getattr("get_running_loop")?.unbind(),
+        })
+    })
+}
+
+/// The bridge used last (most programs run one loop at a time): saves the dictionary look-up.
+static LAST_BRIDGE: ForkSafeCell<Option<Py<LoopBridge>>> = ForkSafeCell::new(None);
+
+/// The bridge of `lp` in this process, created (and registered with the loop) on first use.
+fn bridge_for<'py>(py: Python<'py>, glue: &AsyncGlue, lp: &Bound<'py, PyAny>) -> PyResult<Bound<'py, LoopBridge>> {
+    let me = pid();
+    let is_ours = |b: &Bound<'py, LoopBridge>| {
+        let b = b.get();
+        b.pid == me && b.loop_ref.bind(py).upgrade().is_some_and(|l| l.is(lp))
+    };
+    if let Some(last) = LAST_BRIDGE.with(|l| l.as_ref().map(|b| b.clone_ref(py))) {
+        let last = last.into_bound(py);
+        if is_ours(&last) {
+            return Ok(last);
+        }
+    }
+    let bridges = glue.bridges.bind(py);
+    let found = bridges.call_method1(intern!(py, "get"), (lp,))?;
+    let bridge = match found.cast_into::<LoopBridge>() {
+        // A bridge made by the parent of this forked process is not reused: its wake channel
+        // is registered in the parent's selector (which the child shares).
+        Ok(b) if is_ours(&b) => b,
+        _ => {
+            let b = LoopBridge::create(py, lp)?;
+            bridges.set_item(lp, &b)?;
+            b
+        }
+    };
+    let old = LAST_BRIDGE.with(|l| l.replace(bridge.clone().unbind()));
+    drop(old); // outside the lock: dropping a bridge can run Python code
+    Ok(bridge)
+}
+
+impl LoopBridge {
+    fn create<'py>(py: Python<'py>, lp: &Bound<'py, PyAny>) -> PyResult<Bound<'py, LoopBridge>> {
+        let io_err = |e: std::io::Error| crate::error::internal(format!("could not create the asyncio wake channel: {e}"));
+        let loop_ref = PyWeakrefReference::new(lp)?.unbind();
+        let shared = Arc::new(Shared { queue: ForkSafeCell::new(Vec::new()), waker: OnceLock::new() });
+        #[cfg(unix)]
+        {
+            let (reader, writer) = UnixStream::pair().map_err(io_err)?;
+            reader.set_nonblocking(true).map_err(io_err)?;
+            writer.set_nonblocking(true).map_err(io_err)?;
+            let fd = reader.as_raw_fd();
+            let bridge = Bound::new(
+                py,
+                LoopBridge {
+                    pid: pid(),
+                    loop_ref: loop_ref.clone_ref(py),
+                    shared: shared.clone(),
+                    reader: Some(reader),
+                    calls: ForkSafeCell::new(HashMap::new()),
+                },
+            )?;
+            let drain = bridge.getattr(intern!(py, "drain"))?;
+            match lp.call_method1(intern!(py, "add_reader"), (fd, drain)) {
+                Ok(_) => {
+                    let _ = shared.waker.set(Waker::Socket(writer));
+                    return Ok(bridge);
+                }
+                Err(e) if e.is_instance_of::<pyo3::exceptions::PyNotImplementedError>(py) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = io_err;
+        let bridge = Bound::new(
+            py,
+            LoopBridge {
+                pid: pid(),
+                loop_ref: loop_ref.clone_ref(py),
+                shared: shared.clone(),
+                #[cfg(unix)]
+                reader: None,
+                calls: ForkSafeCell::new(HashMap::new()),
+            },
+        )?;
+        let bridge_ref = PyWeakrefReference::new(bridge.as_any())?.unbind();
+        let _ = shared.waker.set(Waker::Threadsafe { loop_ref, bridge_ref });
+        Ok(bridge)
+    }
+}
+
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+/// An awaitable (a future of the running loop) for the call `make` builds, which runs on the
+/// runtime. `make` gets a sink for progress reports, which `on_progress` receives on the loop.
+/// Cancelling the awaitable aborts the call (its HTTP request is dropped).
+pub fn spawn_async<'py, F, M>(py: Python<'py>, make: M, on_progress: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
+    F: Future<Output = Outcome> + Send + 'static,
+    M: FnOnce(ProgressSink) -> F,
 {
     if shutdown::is_closed() {
         // Its result could never be delivered (see `shutdown.rs`): fail now rather than hang.
@@ -323,6 +723,28 @@ where
                 .to_owned(),
         ));
     }
-    runtime_or_err()?;
-    pyo3_async_runtimes::generic::future_into_py::<PartlyRuntime, F, T>(py, fut)
+    let rt = runtime_or_err()?;
+    let glue = glue(py)?;
+    let lp = glue.get_running_loop.bind(py).call0()?;
+    let bridge = bridge_for(py, glue, &lp)?;
+    let b = bridge.get();
+    let id = NEXT_CALL.fetch_add(1, Ordering::Relaxed);
+
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(intern!(py, "loop"), &lp)?;
+    let fut = glue.future_class.bind(py).call((), Some(&kwargs))?;
+    fut.setattr(intern!(py, "_partly_bridge"), &bridge)?;
+    fut.setattr(intern!(py, "_partly_id"), id)?;
+
+    let call = make(ProgressSink { shared: b.shared.clone(), id });
+    let deliver = Deliver { shared: b.shared.clone(), id, sent: false };
+    // The loop's thread is this one, and it holds the GIL: nothing can drain the answer before
+    // the entry is in the table.
+    let task = rt.spawn(LOG_QUEUE.scope(b.shared.clone(), async move {
+        let outcome = call.await;
+        deliver.send(outcome);
+    }));
+    let entry = Entry { fut: fut.clone().unbind(), abort: task.abort_handle(), on_progress: on_progress.map(Bound::unbind) };
+    b.calls.with(|c| c.insert(id, entry));
+    Ok(fut)
 }

@@ -1,9 +1,9 @@
 //! Keeps the SDK's own threads out of Python once the interpreter starts to shut down.
 //!
-//! **The crash this prevents.** The runtime's threads enter Python on their own:
-//! `pyo3-async-runtimes` hands each async call's result to the event loop from a
+//! **The crash this prevents.** The runtime's threads used to enter Python on their own:
+//! `pyo3-async-runtimes` handed each async call's result to the event loop from a
 //! `spawn_blocking` thread (`Python::attach` + `loop.call_soon_threadsafe(...)`), `pyo3-log`
-//! takes the GIL for every log record the core emits on a worker, and `prepare_all_async` calls
+//! takes the GIL for every log record the core emits on a worker, and `prepare_all_async` called
 //! `on_progress` from a worker. Nothing used to stop such a thread when the main thread reached
 //! `Py_FinalizeEx`. `call_soon_threadsafe` is Python code that writes to the loop's self-pipe,
 //! which releases the GIL: the main thread (woken by that very write) takes it, finishes
@@ -17,16 +17,21 @@
 //! on 3.13+, and which the abi3 build cannot call before 3.13) would not help: the thread that
 //! crashes had attached before finalization began.
 //!
+//! Async results, progress reports and the log records of async calls now reach Python through
+//! the completion bridge of `runtime.rs`, on the event loop's thread: the runtime's threads take
+//! no GIL for them. What still enters Python from a runtime thread is `pyo3-log` for the records
+//! of blocking calls, and the wake-up of loops without `add_reader`; both go through this gate.
+//!
 //! **The fix: a gate with a handshake before finalization.** Every path by which a thread of
 //! ours enters Python goes through [`enter`] (or [`attach`]), which counts the thread in, and
 //! fails once the gate is closed. An `atexit` hook ([`register`]) closes the gate and then, with
 //! the GIL released, waits until the count of threads inside Python drops to zero. `atexit`
 //! hooks run at the start of `Py_FinalizeEx`, before the runtime is marked finalizing, while the
 //! interpreter is intact, so a thread caught inside Python finishes normally. Once the hook has
-//! returned, no thread of ours enters Python again: log records are dropped, results of calls
-//! still in flight are not delivered (the closure that would deliver them is leaked, not
-//! dropped, so not even a decref happens), and `Py<T>` values dropped on a worker go to pyo3's
-//! deferred-decref pool, which only a thread holding the GIL empties. The count and the flag are
+//! returned, no thread of ours enters Python again: log records of blocking calls are dropped,
+//! loops without `add_reader` are no longer woken, and `Py<T>` values dropped on a worker go to
+//! pyo3's deferred-decref pool, which only a thread holding the GIL empties. (Results queued for
+//! a loop that no longer runs are plain Rust values: nothing of Python is touched.) The count and the flag are
 //! one atomic word with the id of the process, so a forked child starts with an open gate and a
 //! zero count (the parent's threads, and whatever they were doing in Python, are not in the
 //! child).

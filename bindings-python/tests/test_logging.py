@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import List
 
 import pytest
@@ -44,6 +45,39 @@ def test_async_calls_log_too(aclient: partly.AsyncClient, caplog: pytest.LogCapt
     caplog.set_level(logging.DEBUG, logger="partly")
     asyncio.run(aclient.jobs.get(external=DEMO_JOB_EXTERNAL_ID))
     assert [r.levelno for r in partly_records(caplog)] == [logging.DEBUG]
+
+
+def test_async_records_are_logged_on_the_event_loop_before_the_answer(
+    mock: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="partly")
+    mock.inject_fault(method="jobs.get", times=3, status=503, headers={"retry-after": "0"})
+
+    async def main() -> int:
+        client = mock.async_client()
+        with pytest.raises(partly.ServerError):
+            await client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        # Every record of the call was logged by the time its answer arrived.
+        assert [r.levelno for r in partly_records(caplog)].count(logging.WARNING) == 1
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(main())
+    records = partly_records(caplog)
+    assert len(records) == 6
+    assert {r.thread for r in records} == {loop_thread}
+
+
+def test_async_level_changes_take_effect_at_once(aclient: partly.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        caplog.set_level(logging.DEBUG, logger="partly")
+        await aclient.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        assert len(partly_records(caplog)) == 1
+        logging.getLogger("partly").setLevel(logging.WARNING)
+        caplog.clear()
+        await aclient.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        assert partly_records(caplog) == []
+
+    asyncio.run(main())
 
 
 def test_level_changes_take_effect_at_once(client: partly.Client, caplog: pytest.LogCaptureFixture) -> None:

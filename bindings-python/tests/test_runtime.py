@@ -211,6 +211,76 @@ def test_async_client_used_from_two_event_loops_at_once(mock: MockServer) -> Non
     assert len(mock.requests("jobs.get")) == 40
 
 
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_no_file_handles_leak_across_asyncio_run_calls(mock: MockServer) -> None:
+    client = mock.async_client()
+
+    async def main() -> None:
+        await asyncio.gather(*(client.jobs.get(external=DEMO_JOB_EXTERNAL_ID) for _ in range(5)))
+
+    asyncio.run(main())  # the pool's connections, the runtime
+    gc.collect()
+    before = open_fds()
+    for _ in range(20):
+        asyncio.run(main())
+    gc.collect()
+    # Each loop gets its own wake channel (two handles); a closed loop's channel goes with it.
+    assert open_fds() - before <= 4
+
+
+def test_results_and_errors_arriving_together(mock: MockServer) -> None:
+    async def main() -> None:
+        client = mock.async_client()
+        calls = [client.jobs.get(external=DEMO_JOB_EXTERNAL_ID if i % 2 else f"nope-{i}") for i in range(200)]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        for i, r in enumerate(results):
+            if i % 2:
+                assert isinstance(r, partly.Job) and r.id == DEMO_JOB_ID
+            else:
+                assert isinstance(r, partly.NotFoundError)
+
+    asyncio.run(main())
+
+
+class LoopWithoutReaders(asyncio.SelectorEventLoop):
+    """Like Windows' proactor loop: no add_reader."""
+
+    def add_reader(self, *args: object) -> None:
+        raise NotImplementedError
+
+
+def test_loop_without_add_reader(mock: MockServer) -> None:
+    client = mock.async_client()
+
+    async def main() -> None:
+        jobs = await asyncio.gather(*(client.jobs.get(external=DEMO_JOB_EXTERNAL_ID) for _ in range(50)))
+        assert {j.id for j in jobs} == {DEMO_JOB_ID}
+        with pytest.raises(partly.NotFoundError):
+            await client.jobs.get(external="nope")
+        task = asyncio.create_task(client.jobs.get(external=DEMO_JOB_EXTERNAL_ID))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    loop = LoopWithoutReaders()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+def test_async_call_needs_a_running_loop(mock: MockServer) -> None:
+    client = mock.async_client()
+    coro = client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    with pytest.raises(RuntimeError):
+        coro.send(None)
+
+
 # ---------------------------------------------------------------------------------------------
 # fork
 # ---------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ keyword arguments, over the same Rust core (``partly._native``)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from types import TracebackType
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Type, Union
@@ -363,20 +362,11 @@ class AsyncTier1:
     ) -> PrepareReport:
         """Queues any number of vehicles; see :meth:`Tier1.prepare_all`. ``on_progress`` is
         called on the event loop (an exception from it goes to the loop's exception handler)."""
-        callback: Optional[ProgressCallback] = on_progress
-        if on_progress is not None and callable(on_progress):
-            loop = asyncio.get_running_loop()
-            user_callback = on_progress
-
-            def deliver(progress: PrepareProgress) -> None:
-                loop.call_soon_threadsafe(user_callback, progress)
-
-            callback = deliver
         report = await self._native.tier1_prepare_all_async(
             identifiers,
             batch_size=batch_size,
             concurrency=concurrency,
-            on_progress=callback,
+            on_progress=on_progress,
             timeout=timeout,
             max_retries=max_retries,
         )
