@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +64,9 @@ def fault_text(case: dict) -> str:
         times = f.get("times", 1)
         if action == "respond" and "status" in f:
             body = f.get("body", "")
-            body = body if len(body) <= 30 else body[:27] + "..."
+            body = body if len(body) <= 34 else body[:31] + "..."
             ra = f.get("headers", {}).get("retry-after")
-            bits.append(f"{f['status']} {json.dumps(body) if body else 'empty'}" + (f" Retry-After {ra}" if ra else ""))
+            bits.append(f"{f['status']} {'`' + body + '`' if body else 'empty body'}" + (f", Retry-After `{ra}`" if ra else ""))
         elif action == "respond" and f.get("delay_ms"):
             bits.append(f"delay {f['delay_ms']} ms")
         else:
@@ -88,7 +87,8 @@ def main() -> int:
     args = ap.parse_args()
     src = args.src
     if src is None:
-        src = Path(tempfile.mkstemp(suffix=".jsonl")[1])
+        src = ROOT / "target" / "reliability.jsonl"
+        src.parent.mkdir(exist_ok=True)
         src.write_text("")
         run_suites(src)
     lines = [json.loads(l) for l in src.read_text().splitlines() if l.strip()]

@@ -67,7 +67,10 @@ if (a.scenario === 'soak') {
   process.exit(accounted === calls ? 0 : 1);
 }
 
-function rssKb() { return Math.round(process.memoryUsage.rss() / 1024); }
+function rssKb() {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
+  return Math.round(process.memoryUsage.rss() / 1024);
+}
 
 let call;
 if (a.client === 'partly') {

@@ -44,6 +44,9 @@ def wire(scenario: str, i: int) -> tuple[str, dict[str, Any]]:
 
 
 def rss_kb() -> int:
+    import gc
+
+    gc.collect()
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("VmRSS:"):
@@ -134,11 +137,33 @@ def run_sync(call: Callable[[int], Any], n: int, concurrency: int) -> None:
         for i in range(n):
             call(i)
         return
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    with ThreadPoolExecutor(concurrency) as pool:
-        for _ in pool.map(call, range(n)):
-            pass
+    # `concurrency` threads sharing one counter: at most that many calls in flight and no
+    # backlog of futures (Executor.map would submit all n at once and hold every result).
+    it = iter(range(n))
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(it, None)
+            if i is None:
+                return
+            try:
+                call(i)
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+                return
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
 
 
 async def run_async(call: Callable[[int], Any], n: int, concurrency: int) -> None:
