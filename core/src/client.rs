@@ -306,7 +306,7 @@ impl Client {
             let resp = req.send().await.map_err(classify_send_error)?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let raw = read_body(resp).await?;
+            let raw = read_body(resp, self.inner.config.max_response_bytes).await?;
             Ok((status, headers, raw))
         };
         match tokio::time::timeout(timeout, work).await {
@@ -330,9 +330,9 @@ fn fmt_duration(d: Duration) -> String {
     }
 }
 
-/// Reads the body, refusing more than [`defaults::MAX_RESPONSE_BYTES`].
-async fn read_body(mut resp: reqwest::Response) -> Result<Bytes, (Failure, Error)> {
-    let max = defaults::MAX_RESPONSE_BYTES;
+/// Reads the body, refusing more than `max` bytes ([`defaults::MAX_RESPONSE_BYTES`] unless
+/// configured).
+async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Bytes, (Failure, Error)> {
     if resp.content_length().is_some_and(|n| n > max as u64) {
         return Err((
             Failure::Status(resp.status().as_u16()),

@@ -103,6 +103,7 @@ pub struct Config {
     pub(crate) retry_after_max: Duration,
     pub(crate) allow_insecure_http: bool,
     pub(crate) identity: SdkIdentity,
+    pub(crate) max_response_bytes: usize,
 }
 
 impl Config {
@@ -168,6 +169,7 @@ pub struct ClientBuilder {
     allow_insecure_http: bool,
     identity: Option<SdkIdentity>,
     base_url_from_env: bool,
+    max_response_bytes: Option<usize>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -275,6 +277,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body read (default 64 MiB); a larger answer fails as a decode
+    /// error instead of filling memory.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = Some(bytes);
+        self
+    }
+
     /// The SDK identity reported in the `user-agent` (bindings set their language here).
     pub fn sdk_identity(mut self, identity: SdkIdentity) -> Self {
         self.identity = Some(identity);
@@ -323,6 +332,7 @@ impl ClientBuilder {
             retry_after_max: self.retry_after_max.unwrap_or(defaults::RETRY_AFTER_MAX),
             allow_insecure_http: self.allow_insecure_http,
             identity: self.identity.unwrap_or_default(),
+            max_response_bytes: self.max_response_bytes.unwrap_or(defaults::MAX_RESPONSE_BYTES).max(1),
         })
     }
 

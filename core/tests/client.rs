@@ -439,3 +439,34 @@ fn from_env_reads_the_three_variables() {
         std::env::remove_var(v);
     }
 }
+
+#[tokio::test]
+async fn an_answer_over_the_size_limit_is_refused() {
+    let mock = mock().await;
+    let c = common::builder(&mock)
+        .api_key(partly_mock::DEMO_API_KEY)
+        .integration_id(partly_mock::DEMO_INTEGRATION_ID)
+        .max_response_bytes(64)
+        .build()
+        .unwrap();
+    let err = c
+        .jobs()
+        .get_with(JobIdentity::external("CCC-2026-04817"), &CallOptions::default().max_retries(0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decode, "{err:?}");
+    assert!(err.to_string().contains("larger than 64 bytes"), "{err}");
+    // The same call within the default limit (64 MiB) succeeds.
+    client(&mock).jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap();
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let mock = mock().await;
+    let c = client(&mock);
+    mock.inject_fault(fault(json!({"method": "jobs.get", "status": 302, "headers": {"location": "http://127.0.0.1:9/elsewhere"}})))
+        .unwrap();
+    let err = c.jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap_err();
+    assert_eq!((err.kind(), err.status(), err.attempts()), (ErrorKind::Api, Some(302), 1));
+    assert_eq!(requests_for(&mock, "jobs.get").len(), 1, "the API key was not sent anywhere else");
+}
