@@ -35,9 +35,10 @@ fn init_logging(py: Python<'_>) {
 /// runtime's threads, and `pyo3-log` takes the GIL for each one (to ask `logging` whether the
 /// level is enabled, then to log): a thread doing that when the interpreter starts to finalize
 /// crashes the process. Once the `atexit` hook has run, records are dropped without touching
-/// Python. (`enabled` only reads `pyo3-log`'s cache, never Python.) The records of async calls
-/// never take the GIL on a runtime thread: they go to the call's event loop, which logs them
-/// (`runtime::route_log`).
+/// Python. (`enabled` only reads `pyo3-log`'s cache, never Python.) The records of calls (async
+/// and blocking) never take the GIL on a runtime thread: they go to the Python thread waiting
+/// for the call, which logs them (`runtime::route_log`); only records emitted outside a call's
+/// task come here.
 struct GatedLogger(pyo3_log::Logger);
 
 impl log::Log for GatedLogger {
@@ -46,7 +47,7 @@ impl log::Log for GatedLogger {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        // A record of an async call goes to its event loop (see `runtime::route_log`).
+        // A record of a call goes to the thread waiting for it (see `runtime::route_log`).
         if runtime::route_log(record) {
             return;
         }

@@ -14,6 +14,9 @@
 //! **Blocking calls** ([`block_on`]) spawn the future on the runtime, release the GIL, and wait
 //! for the answer in slices of [`SIGNAL_POLL`]; between slices they take the GIL back and run
 //! Python's signal handlers, so Ctrl-C raises `KeyboardInterrupt` at once and aborts the call.
+//! The call's log records, progress events and answer travel in order through one wait channel
+//! ([`Waiting`]); records do not wake the waiter, which logs them on its own thread when the
+//! next event, the answer or the end of the slice wakes it (see [`route_log`]).
 //!
 //! **Async calls** ([`spawn_async`]) go through a batched completion bridge in which the
 //! runtime's threads never take the GIL. Each event loop (per process) gets a [`LoopBridge`],
@@ -37,10 +40,11 @@
 //! case where that thread still enters Python (through the gate of `shutdown.rs`). The runtime
 //! belongs to no event loop, so one client serves any number of `asyncio.run()` calls.
 //!
-//! **Exit.** The runtime's threads enter Python only to log records of blocking calls (and for
-//! the proactor fallback above), always through the gate of `shutdown.rs`, which an `atexit`
+//! **Exit.** The runtime's threads enter Python only to log records emitted outside any call's
+//! task (and for the proactor fallback above), always through the gate of `shutdown.rs`, which an `atexit`
 //! hook closes before the interpreter finalizes.
 
+use std::borrow::Cow;
 use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::ffi::CStr;
@@ -51,7 +55,7 @@ use std::os::unix::io::AsRawFd;
 #[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use partly::PrepareProgress;
@@ -223,19 +227,69 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// What a spawned call sends back to the thread waiting for it.
+/// What a spawned call hands to the thread waiting for it, in order.
 enum Msg<T, E> {
     Done(T),
     Event(E),
+    /// A log record the call emitted on a runtime thread (see [`route_log`]).
+    Log(LogRecord),
+    /// The call's task ended without an answer (a panic in the core).
+    Lost,
+}
+
+/// The wait channel of one blocking call: the messages of the call in order, and a condition
+/// the waiting thread sleeps on. Log records join the queue without waking the waiter (they are
+/// emitted when the answer, an event, or the next signal poll wakes it), so a call costs the
+/// runtime one wake-up of the Python thread, and the runtime's threads never take the GIL.
+struct Waiting<T, E> {
+    state: std::sync::Mutex<(Vec<Msg<T, E>>, bool)>,
+    ready: std::sync::Condvar,
+}
+
+impl<T, E> Waiting<T, E> {
+    fn push(&self, msg: Msg<T, E>) {
+        let wake = !matches!(msg, Msg::Log(_));
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.0.push(msg);
+        if wake && !state.1 {
+            state.1 = true;
+            drop(state);
+            self.ready.notify_one();
+        }
+    }
+
+    /// Waits up to `timeout` for a waking message; returns everything queued so far.
+    fn take(&self, timeout: Duration) -> Vec<Msg<T, E>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !state.1 {
+            state = match self.ready.wait_timeout_while(state, timeout, |s| !s.1) {
+                Ok((s, _)) => s,
+                Err(e) => e.into_inner().0,
+            };
+        }
+        state.1 = false;
+        std::mem::take(&mut state.0)
+    }
 }
 
 /// Sends events (progress) from a running call to the Python thread waiting for it.
-pub struct EventSender<T, E>(mpsc::Sender<Msg<T, E>>);
+pub struct EventSender<T, E>(Arc<Waiting<T, E>>);
 
 impl<T, E> EventSender<T, E> {
     pub fn send(&self, event: E) {
-        // The waiter may have given up (Ctrl-C); then nobody wants the event.
-        let _ = self.0.send(Msg::Event(event));
+        // The waiter may have given up (Ctrl-C); then nobody takes the event.
+        self.0.push(Msg::Event(event));
+    }
+}
+
+/// Tells the waiter that the call's task ended without an answer (dropped, or a panic).
+struct SendLost<T, E>(Option<Arc<Waiting<T, E>>>);
+
+impl<T, E> Drop for SendLost<T, E> {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.push(Msg::Lost);
+        }
     }
 }
 
@@ -253,6 +307,9 @@ where
 /// [`block_on`] for a call that reports events while it runs: `make` gets a sender to report
 /// them with, and `on_event` handles each one on the waiting thread, with the GIL. An error from
 /// `on_event` aborts the call and propagates.
+///
+/// The log records the call emits in its task are queued with its events and answer and logged
+/// on this thread, in order, before the answer is returned (see [`route_log`]).
 pub fn block_on_with_events<T, E, F, M>(
     py: Python<'_>,
     make: M,
@@ -265,31 +322,43 @@ where
     M: FnOnce(EventSender<T, E>) -> F,
 {
     let rt = runtime_or_err()?;
-    let (tx, rx) = mpsc::channel::<Msg<T, E>>();
-    let fut = make(EventSender(tx.clone()));
-    let _task = AbortOnDrop(rt.spawn(async move {
+    let waiting = Arc::new(Waiting::<T, E> {
+        state: std::sync::Mutex::new((Vec::new(), false)),
+        ready: std::sync::Condvar::new(),
+    });
+    let fut = make(EventSender(waiting.clone()));
+    let logs = waiting.clone();
+    let sink = LogSink::Blocking(Arc::new(move |record| logs.push(Msg::Log(record))));
+    let mut lost = SendLost(Some(waiting.clone()));
+    let _task = AbortOnDrop(rt.spawn(LOG_SINK.scope(sink, async move {
         let out = fut.await;
-        let _ = tx.send(Msg::Done(out));
-    }));
-    let mut rx = Some(rx);
+        if let Some(w) = lost.0.take() {
+            w.push(Msg::Done(out));
+        }
+    })));
     loop {
-        let Some(receiver) = rx.take() else {
-            return Err(crate::error::internal("the call's channel was lost"));
-        };
-        let (received, receiver) = py.detach(move || {
-            let r = receiver.recv_timeout(SIGNAL_POLL);
-            (r, receiver)
-        });
-        rx = Some(receiver);
-        match received {
-            Ok(Msg::Done(value)) => return Ok(value),
-            Ok(Msg::Event(event)) => on_event(py, event)?,
-            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(crate::error::internal(
-                    "the call stopped without an answer (its task ended unexpectedly)",
-                ))
+        let w = &waiting;
+        let msgs = py.detach(|| w.take(SIGNAL_POLL));
+        let mut woken = false;
+        for msg in msgs {
+            match msg {
+                Msg::Done(value) => return Ok(value),
+                Msg::Event(event) => {
+                    woken = true;
+                    on_event(py, event)?
+                }
+                // Back through `log::logger()`: on this thread no call is running, so the
+                // logger hands it to `pyo3-log` (the GIL is held).
+                Msg::Log(record) => record.emit(),
+                Msg::Lost => {
+                    return Err(crate::error::internal(
+                        "the call stopped without an answer (its task ended unexpectedly)",
+                    ))
+                }
             }
+        }
+        if !woken {
+            py.check_signals()?;
         }
     }
 }
@@ -314,8 +383,8 @@ pub struct LogRecord {
     level: log::Level,
     target: String,
     message: String,
-    module_path: Option<String>,
-    file: Option<String>,
+    module_path: Option<Cow<'static, str>>,
+    file: Option<Cow<'static, str>>,
     line: Option<u32>,
 }
 
@@ -334,27 +403,46 @@ impl LogRecord {
     }
 }
 
-tokio::task_local! {
-    /// The queue of the loop awaiting the call that runs in this task.
-    static LOG_QUEUE: Arc<Shared>;
+/// Where the log records of the call running in a task go.
+enum LogSink {
+    /// The queue of the event loop awaiting the (async) call.
+    Loop(Arc<Shared>),
+    /// The wait channel of the thread waiting for the (blocking) call.
+    Blocking(Arc<dyn Fn(LogRecord) + Send + Sync>),
 }
 
-/// Hands `record` to the event loop awaiting the call being run on this thread, if it is an
-/// async call: `logging` is then called on the loop's thread, which holds the GIL anyway, in
-/// order with the call's answer, instead of a runtime thread taking the GIL (and a Python
-/// thread state) for every record. Returns whether the record was taken.
+tokio::task_local! {
+    /// The sink of the call that runs in this task.
+    static LOG_SINK: LogSink;
+}
+
+/// Hands `record` to the Python thread waiting for the call being run on this thread: the event
+/// loop awaiting an async call, or the thread blocked in [`block_on`]. `logging` is then called
+/// on that thread, with the GIL, in order with the call's events and answer, instead of a
+/// runtime thread taking the GIL (and a Python thread state) for every record. Returns whether
+/// the record was taken (false outside a call's task).
 pub fn route_log(record: &log::Record<'_>) -> bool {
-    LOG_QUEUE
-        .try_with(|queue| {
+    LOG_SINK
+        .try_with(|sink| {
             let owned = LogRecord {
                 level: record.level(),
                 target: record.target().to_owned(),
                 message: record.args().to_string(),
-                module_path: record.module_path().map(str::to_owned),
-                file: record.file().map(str::to_owned),
+                // Static in the common case: no copy.
+                module_path: record
+                    .module_path_static()
+                    .map(Cow::Borrowed)
+                    .or_else(|| record.module_path().map(|m| Cow::Owned(m.to_owned()))),
+                file: record
+                    .file_static()
+                    .map(Cow::Borrowed)
+                    .or_else(|| record.file().map(|f| Cow::Owned(f.to_owned()))),
                 line: record.line(),
             };
-            queue.push(0, Event::Log(owned));
+            match sink {
+                LogSink::Loop(queue) => queue.push(0, Event::Log(owned)),
+                LogSink::Blocking(send) => send(owned),
+            }
         })
         .is_ok()
 }
@@ -740,7 +828,7 @@ where
     let deliver = Deliver { shared: b.shared.clone(), id, sent: false };
     // The loop's thread is this one, and it holds the GIL: nothing can drain the answer before
     // the entry is in the table.
-    let task = rt.spawn(LOG_QUEUE.scope(b.shared.clone(), async move {
+    let task = rt.spawn(LOG_SINK.scope(LogSink::Loop(b.shared.clone()), async move {
         let outcome = call.await;
         deliver.send(outcome);
     }));

@@ -41,6 +41,34 @@ def test_retries_at_info_and_failure_at_warning(
     assert "retrying" in retry.getMessage() and "503" in retry.getMessage()
 
 
+def test_blocking_records_are_logged_on_the_calling_thread_in_order(
+    mock: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="partly")
+    mock.inject_fault(method="jobs.get", times=3, status=503, headers={"retry-after": "0"})
+    client = mock.client()
+    seen: List[int] = []
+
+    def call() -> None:
+        with pytest.raises(partly.ServerError):
+            client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        # Every record of the call was logged by the time it returned.
+        seen.append(len(partly_records(caplog)))
+        seen.append(threading.get_ident())
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    worker.join()
+    records = partly_records(caplog)
+    assert seen == [6, worker.ident]
+    assert {r.thread for r in records} == {worker.ident}
+    levels = [r.levelno for r in records]
+    debug, info, warning = logging.DEBUG, logging.INFO, logging.WARNING
+    assert levels == [debug, info, debug, info, debug, warning], levels
+    attempts = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
+    assert ["attempt=%d" % n in m for n, m in enumerate(attempts, 1)] == [True] * 3, attempts
+
+
 def test_async_calls_log_too(aclient: partly.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="partly")
     asyncio.run(aclient.jobs.get(external=DEMO_JOB_EXTERNAL_ID))
