@@ -235,6 +235,9 @@ impl Tier1<'_> {
             return Err(Error::validation("concurrency must be at least 1").with_method(m.name));
         }
         validate_identifiers(&identifiers).map_err(|e| e.with_method(m.name))?;
+        if let Some(n) = options.call.max_retries {
+            crate::config::validate_retries(n).map_err(|e| e.with_method(m.name))?;
+        }
         if let Some(t) = options.call.timeout {
             crate::config::validate_timeout(t, "timeout").map_err(|e| e.with_method(m.name))?;
         }

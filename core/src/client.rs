@@ -213,7 +213,10 @@ impl Client {
             .with_method(name));
         }
         let policy = Policy {
-            max_retries: options.max_retries.unwrap_or(cfg.max_retries),
+            max_retries: match options.max_retries {
+                Some(n) => crate::config::validate_retries(n).map_err(|e| e.with_method(name))?,
+                None => cfg.max_retries,
+            },
             backoff_initial: cfg.backoff_initial,
             backoff_max: cfg.backoff_max,
             retry_after_max: cfg.retry_after_max,

@@ -26,6 +26,9 @@ pub mod defaults {
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
     /// Retries after the first attempt (so 3 attempts), only where resending is safe.
     pub const MAX_RETRIES: u32 = 2;
+    /// The most retries a client or a call may ask for: beyond it a call could retry for hours
+    /// (backoff caps at 8 s), which is a mistake rather than a policy.
+    pub const MAX_RETRIES_LIMIT: u32 = 10;
     /// First backoff delay; doubles on every retry.
     pub const BACKOFF_INITIAL: Duration = Duration::from_millis(500);
     /// Largest backoff delay.
@@ -326,7 +329,7 @@ impl ClientBuilder {
             integration_id,
             timeout,
             connect_timeout,
-            max_retries: self.max_retries.unwrap_or(defaults::MAX_RETRIES),
+            max_retries: validate_retries(self.max_retries.unwrap_or(defaults::MAX_RETRIES))?,
             backoff_initial,
             backoff_max,
             retry_after_max: self.retry_after_max.unwrap_or(defaults::RETRY_AFTER_MAX),
@@ -364,6 +367,19 @@ pub fn duration_from_millis(value: f64, name: &str) -> Result<Duration, Error> {
         )));
     }
     duration_from_secs(value / 1000.0, name)
+}
+
+/// Checks a retry count: at most [`defaults::MAX_RETRIES_LIMIT`].
+pub(crate) fn validate_retries(retries: u32) -> Result<u32, Error> {
+    if retries > defaults::MAX_RETRIES_LIMIT {
+        return Err(Error::validation(format!(
+            "max_retries of {retries} is more than {}; give 0 to {} (the default is {}), or retry in your own code",
+            defaults::MAX_RETRIES_LIMIT,
+            defaults::MAX_RETRIES_LIMIT,
+            defaults::MAX_RETRIES
+        )));
+    }
+    Ok(retries)
 }
 
 /// Longest timeout accepted: a day. Anything longer is almost certainly a unit mistake.

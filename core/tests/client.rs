@@ -321,6 +321,7 @@ async fn validation_errors_name_the_problem_and_send_nothing() {
         (Client::builder().base_url("http://partly.example.com").build(), "clear text"),
         (Client::builder().api_key("has space").build(), "api_key"),
         (Client::builder().timeout(Duration::ZERO).build(), "timeout"),
+        (Client::builder().max_retries(11).build(), "max_retries of 11"),
     ];
     for (r, needle) in cases {
         let e = r.unwrap_err();
@@ -346,6 +347,19 @@ async fn validation_errors_name_the_problem_and_send_nothing() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
+    let e = c
+        .jobs()
+        .get_with(JobIdentity::external("X"), &CallOptions::default().max_retries(1_000_000))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("max_retries of 1000000"), "{e}");
+    let e = c
+        .tier1()
+        .prepare_all(vec!["A".into()], PrepareAllOptions { call: CallOptions::default().max_retries(99), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+    assert!(Client::builder().max_retries(10).build().is_ok(), "10 is the limit, allowed");
     assert!(mock.requests().is_empty(), "nothing was sent");
 }
 
