@@ -6,12 +6,18 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
-.PHONY: all test demo bench soak reliability test-rust demo-rust build-mock
+.PHONY: all test lint-rust demo bench soak reliability test-rust demo-rust build-mock
 
 all: test
 
-## test: every suite (Rust, Python, Node)
-test: test-rust test-python test-node
+## test: the lint gates, then every suite (Rust, Python, Node)
+test: lint-rust test-rust test-python test-node
+
+## lint-rust: rustfmt and clippy (warnings are errors) over the workspace and the fuzz crate
+lint-rust:
+	$(CARGO) fmt --all --check
+	cd fuzz && $(CARGO) fmt --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
 ## test-rust: the core and the mock server, with doctests
 test-rust:

@@ -7,16 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use napi::bindgen_prelude::Either;
-use napi::threadsafe_function::{
-    ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
-};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 use napi::{Env, Status};
 use napi_derive::napi;
 use tokio::sync::Notify;
 
 use partly::{
-    ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions,
-    ProgressCallback, SdkIdentity,
+    ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions, ProgressCallback,
+    SdkIdentity,
 };
 
 use crate::error::{ErrorInfo, Outcome};
@@ -104,36 +102,18 @@ pub struct NativeClient {
 
 /// Builds a client, or says what is wrong with the settings.
 #[napi(catch_unwind)]
-pub fn create_client(
-    options: ClientOptionsInput,
-    completions: &Completions,
-) -> Either<NativeClient, ErrorInfo> {
+pub fn create_client(options: ClientOptionsInput, completions: &Completions) -> Either<NativeClient, ErrorInfo> {
     match runtime::guard(|| build(options)) {
-        Ok(Ok(client)) => Either::A(NativeClient {
-            client,
-            calls: Arc::default(),
-            channel: completions.channel(),
-        }),
+        Ok(Ok(client)) => Either::A(NativeClient { client, calls: Arc::default(), channel: completions.channel() }),
         Ok(Err(e)) => Either::B(ErrorInfo::from(&e)),
-        Err(panic) => Either::B(
-            panic
-                .error
-                .unwrap_or_else(|| crate::error::internal("no error")),
-        ),
+        Err(panic) => Either::B(panic.error.unwrap_or_else(|| crate::error::internal("no error"))),
     }
 }
 
 /// The `onProgress` callback, called on the JavaScript thread; its return value is ignored and
 /// the JavaScript layer makes sure it never throws. Weak: it does not keep the event loop alive
 /// by itself (the pending call does).
-type ProgressFn = ThreadsafeFunction<
-    PrepareProgressInfo,
-    UnknownReturnValue,
-    PrepareProgressInfo,
-    Status,
-    false,
-    true,
->;
+type ProgressFn = ThreadsafeFunction<PrepareProgressInfo, UnknownReturnValue, PrepareProgressInfo, Status, false, true>;
 
 /// Counts progress calls queued to the JavaScript thread and not yet run, so that a
 /// `prepareAll` settles only after every progress call was delivered.
@@ -296,10 +276,7 @@ impl NativeClient {
             let delivery = Arc::new(Delivery::default());
             let run = async {
                 let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
-                let mut all = PrepareAllOptions {
-                    call: models::call_options(options)?,
-                    ..Default::default()
-                };
+                let mut all = PrepareAllOptions { call: models::call_options(options)?, ..Default::default() };
                 if let Some(n) = batch_size {
                     all.batch_size = models::count(n, "batchSize")?;
                 }
@@ -312,10 +289,7 @@ impl NativeClient {
             let result = run.await;
             delivery.wait_idle().await;
             match result {
-                Ok(report) => Outcome {
-                    report: Some(report.into()),
-                    ..Default::default()
-                },
+                Ok(report) => Outcome { report: Some(report.into()), ..Default::default() },
                 Err(e) => Outcome::error(ErrorInfo::from(&e)),
             }
         })
@@ -366,10 +340,7 @@ impl NativeClient {
                 async {
                     let body = models::json(body, "body")?;
                     let options = models::call_options(options)?;
-                    client
-                        .call_with(&method, body, &options)
-                        .await
-                        .map(|v| v.to_string())
+                    client.call_with(&method, body, &options).await.map(|v| v.to_string())
                 }
                 .await,
             )
@@ -399,8 +370,5 @@ impl NativeClient {
 /// The names of the environment variables the core reads.
 #[napi(catch_unwind)]
 pub fn env_var_names() -> Vec<String> {
-    partly::config::ENV_VARS
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    partly::config::ENV_VARS.iter().map(|s| s.to_string()).collect()
 }

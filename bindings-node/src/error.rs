@@ -86,11 +86,7 @@ pub(crate) fn aborted(message: &str) -> ErrorInfo {
 
 /// A failure of the binding itself.
 pub(crate) fn internal(message: &str) -> ErrorInfo {
-    plain(
-        INTERNAL_CODE,
-        "PartlyError",
-        format!("internal error in the partly native module: {message}"),
-    )
+    plain(INTERNAL_CODE, "PartlyError", format!("internal error in the partly native module: {message}"))
 }
 
 /// A caught panic, with its message when it has one.
@@ -120,23 +116,14 @@ pub struct Outcome {
 
 impl Outcome {
     pub(crate) fn value(value: Value) -> Self {
-        Outcome {
-            value: Some(value),
-            ..Default::default()
-        }
+        Outcome { value: Some(value), ..Default::default() }
     }
     pub(crate) fn error(error: ErrorInfo) -> Self {
-        Outcome {
-            error: Some(error),
-            ..Default::default()
-        }
+        Outcome { error: Some(error), ..Default::default() }
     }
     pub(crate) fn from_json_result(result: Result<String, partly::Error>) -> Self {
         match result {
-            Ok(text) => Outcome {
-                json: Some(text),
-                ..Default::default()
-            },
+            Ok(text) => Outcome { json: Some(text), ..Default::default() },
             Err(e) => Outcome::error(ErrorInfo::from(&e)),
         }
     }
@@ -164,11 +151,7 @@ pub struct ErrorKindInfo {
 pub fn error_kinds() -> Vec<ErrorKindInfo> {
     partly::ErrorKind::ALL
         .iter()
-        .map(|k| ErrorKindInfo {
-            code: k.code().to_string(),
-            name: k.class_name().to_string(),
-            is_api: k.is_api(),
-        })
+        .map(|k| ErrorKindInfo { code: k.code().to_string(), name: k.class_name().to_string(), is_api: k.is_api() })
         .collect()
 }
 

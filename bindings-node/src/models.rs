@@ -28,14 +28,8 @@ pub struct CallOptionsInput {
 pub(crate) fn call_options(input: Option<CallOptionsInput>) -> Result<CallOptions, Error> {
     let input = input.unwrap_or_default();
     Ok(CallOptions {
-        timeout: input
-            .timeout_ms
-            .map(|ms| partly::config::duration_from_millis(ms, "timeoutMs"))
-            .transpose()?,
-        max_retries: input
-            .max_retries
-            .map(|n| retries(n, "maxRetries"))
-            .transpose()?,
+        timeout: input.timeout_ms.map(|ms| partly::config::duration_from_millis(ms, "timeoutMs")).transpose()?,
+        max_retries: input.max_retries.map(|n| retries(n, "maxRetries")).transpose()?,
         idempotent: input.idempotent,
     })
 }
@@ -45,9 +39,7 @@ pub(crate) fn retries(value: f64, name: &str) -> Result<u32, Error> {
     if value.is_finite() && value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&value) {
         Ok(value as u32)
     } else {
-        Err(Error::validation(format!(
-            "{name} must be a whole number from 0 (0 disables retries), got {value}"
-        )))
+        Err(Error::validation(format!("{name} must be a whole number from 0 (0 disables retries), got {value}")))
     }
 }
 
@@ -57,9 +49,7 @@ pub(crate) fn count(value: f64, name: &str) -> Result<usize, Error> {
     if value.is_finite() && value.fract() == 0.0 && value >= 0.0 && value <= u32::MAX as f64 {
         Ok(value as usize)
     } else {
-        Err(Error::validation(format!(
-            "{name} must be a whole number, got {value}"
-        )))
+        Err(Error::validation(format!("{name} must be a whole number, got {value}")))
     }
 }
 
@@ -67,8 +57,7 @@ pub(crate) fn count(value: f64, name: &str) -> Result<usize, Error> {
 pub(crate) fn json(text: Option<String>, name: &str) -> Result<Value, Error> {
     match text {
         None => Ok(Value::Null),
-        Some(t) => serde_json::from_str(&t)
-            .map_err(|e| Error::validation(format!("{name} is not valid JSON: {e}"))),
+        Some(t) => serde_json::from_str(&t).map_err(|e| Error::validation(format!("{name} is not valid JSON: {e}"))),
     }
 }
 
@@ -81,8 +70,7 @@ pub(crate) fn identifiers(value: Value) -> Result<Vec<VehicleIdentifier>, Error>
 /// layer parses it with `JSON.parse`, which builds the object far faster than N-API calls
 /// property by property.
 pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value)
-        .map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
+    serde_json::to_string(value).map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
 }
 
 /// Progress of `tier1.prepareAll`, passed to `onProgress`.
@@ -157,11 +145,7 @@ impl From<PrepareReport> for PrepareReportInfo {
                 .into_iter()
                 .map(|b| PrepareBatchInfo {
                     offset: n32(b.offset),
-                    identifiers: b
-                        .identifiers
-                        .iter()
-                        .map(VehicleIdentifier::to_json)
-                        .collect(),
+                    identifiers: b.identifiers.iter().map(VehicleIdentifier::to_json).collect(),
                     error: b.error.as_ref().map(ErrorInfo::from),
                 })
                 .collect(),

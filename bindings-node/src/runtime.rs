@@ -84,9 +84,7 @@ impl Stop {
     fn outcome(self) -> Outcome {
         match self {
             Stop::Aborted => Outcome::error(error::aborted("the call was aborted")),
-            Stop::Closed => Outcome::error(error::aborted(
-                "the call was aborted: its client was closed",
-            )),
+            Stop::Closed => Outcome::error(error::aborted("the call was aborted: its client was closed")),
         }
     }
 }
@@ -113,14 +111,10 @@ impl CallRegistry {
         if calls.closed {
             // As in the Python package: a call on a closed client is a usage error, and nothing
             // is sent.
-            return Err(Outcome::error(error::plain_validation(
-                "the client is closed; create a new Client",
-            )));
+            return Err(Outcome::error(error::plain_validation("the client is closed; create a new Client")));
         }
         if calls.in_flight.contains_key(&id) {
-            return Err(Outcome::error(error::internal(&format!(
-                "call id {id} is already in flight"
-            ))));
+            return Err(Outcome::error(error::internal(&format!("call id {id} is already in flight"))));
         }
         let (tx, rx) = oneshot::channel();
         calls.in_flight.insert(id, tx);
@@ -144,11 +138,7 @@ impl CallRegistry {
             calls.closed = true;
             calls.in_flight.drain().map(|(_, tx)| tx).collect()
         };
-        stopped
-            .into_iter()
-            .map(|tx| tx.send(Stop::Closed))
-            .filter(Result::is_ok)
-            .count()
+        stopped.into_iter().map(|tx| tx.send(Stop::Closed)).filter(Result::is_ok).count()
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -263,11 +253,7 @@ impl Completions {
 #[napi_derive::napi(catch_unwind)]
 pub fn create_completions(env: &Env, dispatch: Function<'_>) -> napi::Result<Completions> {
     let channel = Arc::new(Channel {
-        queue: Mutex::new(Queue {
-            closed: false,
-            items: Vec::new(),
-            scheduled: false,
-        }),
+        queue: Mutex::new(Queue { closed: false, items: Vec::new(), scheduled: false }),
         tsfn: RwLock::new(None),
         tsfn_js: std::sync::OnceLock::new(),
         pending: AtomicU32::new(0),
@@ -296,9 +282,7 @@ pub fn create_completions(env: &Env, dispatch: Function<'_>) -> napi::Result<Com
     if status != sys::Status::napi_ok {
         // SAFETY: not handed to Node.
         drop(unsafe { Arc::from_raw(finalize_data as *const Channel) });
-        return Err(napi::Error::from_reason(
-            "cannot create the completion channel",
-        ));
+        return Err(napi::Error::from_reason("cannot create the completion channel"));
     }
     // SAFETY: as above. Weak until a call is in flight.
     unsafe { sys::napi_unref_threadsafe_function(raw_env, tsfn) };
@@ -322,12 +306,7 @@ unsafe extern "C" fn finalize(_env: sys::napi_env, data: *mut c_void, _hint: *mu
 }
 
 /// Runs on the JavaScript thread: delivers every queued completion to `dispatch`.
-unsafe extern "C" fn drain(
-    env: sys::napi_env,
-    dispatch: sys::napi_value,
-    context: *mut c_void,
-    _data: *mut c_void,
-) {
+unsafe extern "C" fn drain(env: sys::napi_env, dispatch: sys::napi_value, context: *mut c_void, _data: *mut c_void) {
     if env.is_null() || context.is_null() {
         return;
     }
@@ -362,14 +341,7 @@ unsafe extern "C" fn drain(
                     args[2] = v;
                 }
                 let mut ignored = std::ptr::null_mut();
-                let status = sys::napi_call_function(
-                    env,
-                    undefined,
-                    dispatch,
-                    3,
-                    args.as_ptr(),
-                    &mut ignored,
-                );
+                let status = sys::napi_call_function(env, undefined, dispatch, 3, args.as_ptr(), &mut ignored);
                 if status == sys::Status::napi_pending_exception {
                     // `dispatch` never throws; should it, report it rather than lose it.
                     let mut error = std::ptr::null_mut();
@@ -414,11 +386,7 @@ where
                 }
             }
         };
-        let wake = channel_.push(Completion {
-            id,
-            registry: registry_,
-            outcome,
-        });
+        let wake = channel_.push(Completion { id, registry: registry_, outcome });
         if wake {
             // Wake the JavaScript thread once this worker has run the tasks that are ready, so
             // that one wake-up delivers every call they finish (tokio runs a yielded task
@@ -435,23 +403,16 @@ where
 
 /// Runs a future that is not a cancellable call (the mock server's start and stop), with the
 /// same panic containment.
-pub(crate) fn spawn_task<'env, F>(
-    env: &'env Env,
-    task: F,
-) -> napi::Result<PromiseRaw<'env, Outcome>>
+pub(crate) fn spawn_task<'env, F>(env: &'env Env, task: F) -> napi::Result<PromiseRaw<'env, Outcome>>
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
     env.spawn_future(async move {
-        Ok(AssertUnwindSafe(task)
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Outcome::error(error::panicked(panic))))
+        Ok(AssertUnwindSafe(task).catch_unwind().await.unwrap_or_else(|panic| Outcome::error(error::panicked(panic))))
     })
 }
 
 /// Runs synchronous native code with panic containment: a panic becomes an internal error.
 pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> Result<T, Outcome> {
-    std::panic::catch_unwind(AssertUnwindSafe(f))
-        .map_err(|panic| Outcome::error(error::panicked(panic)))
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|panic| Outcome::error(error::panicked(panic)))
 }

@@ -69,47 +69,31 @@ pub fn start_mock_server(
             None => None,
             Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Some(n as usize),
             Some(n) => {
-                return Err(error::plain_validation(&format!(
-                    "logCapacity must be a whole number from 0, got {n}"
-                )))
+                return Err(error::plain_validation(&format!("logCapacity must be a whole number from 0, got {n}")))
             }
         };
         let chaos_rate = match chaos_rate {
             None => 0.0,
             Some(r) if (0.0..=1.0).contains(&r) => r,
             Some(r) => {
-                return Err(error::plain_validation(&format!(
-                    "chaosRate must be a number from 0 to 1, got {r}"
-                )))
+                return Err(error::plain_validation(&format!("chaosRate must be a number from 0 to 1, got {r}")))
             }
         };
-        Ok(MockConfig {
-            latency,
-            log_capacity,
-            chaos_rate,
-            ..Default::default()
-        })
+        Ok(MockConfig { latency, log_capacity, chaos_rate, ..Default::default() })
     })();
     env.spawn_future(async move {
         let config = match config {
             Ok(c) => c,
             Err(e) => return Ok(Either::B(e)),
         };
-        let started = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
-            MockServer::start(config),
-        ))
-        .await;
+        let started =
+            futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(MockServer::start(config))).await;
         Ok(match started {
             Ok(Ok(server)) => {
                 let url = server.url();
-                Either::A(NativeMockServer {
-                    server: Mutex::new(Some(server)),
-                    url,
-                })
+                Either::A(NativeMockServer { server: Mutex::new(Some(server)), url })
             }
-            Ok(Err(e)) => Either::B(error::internal(&format!(
-                "the mock server could not start: {e}"
-            ))),
+            Ok(Err(e)) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             Err(panic) => Either::B(error::panicked(panic)),
         })
     })
@@ -151,11 +135,9 @@ impl NativeMockServer {
     #[napi(catch_unwind)]
     pub fn inject_fault(&self, fault: Value) -> Outcome {
         self.with(|server| {
-            let fault: Fault = serde_json::from_value(fault)
-                .map_err(|e| error::plain_validation(&format!("fault: {e}")))?;
-            server
-                .inject_fault(fault)
-                .map_err(|e| error::plain_validation(&format!("fault: {e}")))?;
+            let fault: Fault =
+                serde_json::from_value(fault).map_err(|e| error::plain_validation(&format!("fault: {e}")))?;
+            server.inject_fault(fault).map_err(|e| error::plain_validation(&format!("fault: {e}")))?;
             Ok(Value::Null)
         })
     }

@@ -108,11 +108,7 @@ impl Client {
         let options = models::call_options(timeout, max_retries)?;
         let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref()).py(py)?;
         let client = self.core(py)?;
-        Self::run(
-            py,
-            async move { Outcome::from_result(client.jobs().get_with(identity, &options).await) },
-            blocking,
-        )
+        Self::run(py, async move { Outcome::from_result(client.jobs().get_with(identity, &options).await) }, blocking)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -142,11 +138,7 @@ impl Client {
             request = request.if_exists(IfExists::parse(&word).py(py)?);
         }
         let client = self.core(py)?;
-        Self::run(
-            py,
-            async move { Outcome::from_result(client.jobs().insert_with(request, &options).await) },
-            blocking,
-        )
+        Self::run(py, async move { Outcome::from_result(client.jobs().insert_with(request, &options).await) }, blocking)
     }
 
     fn tier1_prepare_impl<'py>(
@@ -227,11 +219,7 @@ impl Client {
         let mut options = models::call_options(timeout, max_retries)?;
         options.idempotent = models::opt_bool(idempotent, "idempotent")?;
         let client = self.core(py)?;
-        Self::run(
-            py,
-            async move { Outcome::from_result(client.call_with(&method, body, &options).await) },
-            blocking,
-        )
+        Self::run(py, async move { Outcome::from_result(client.call_with(&method, body, &options).await) }, blocking)
     }
 }
 

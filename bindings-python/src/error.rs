@@ -10,18 +10,14 @@ use pyo3::types::{PyDict, PyModule};
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 fn errors_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    ERRORS
-        .get_or_try_init(py, || py.import("partly.errors").map(Bound::unbind))
-        .map(|m| m.bind(py))
+    ERRORS.get_or_try_init(py, || py.import("partly.errors").map(Bound::unbind)).map(|m| m.bind(py))
 }
 
 /// The exception object for `err` (not raised): `partly.errors.<ClassName>(str(err), **fields)`.
 pub fn to_pyobject<'py>(py: Python<'py>, err: &partly::Error) -> PyResult<Bound<'py, PyAny>> {
     let module = errors_module(py)?;
     // A kind newer than errors.py still gets the common base class, never a bare RuntimeError.
-    let class = module
-        .getattr(err.kind().class_name())
-        .or_else(|_| module.getattr("PartlyError"))?;
+    let class = module.getattr(err.kind().class_name()).or_else(|_| module.getattr("PartlyError"))?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("message", err.message())?;
     kwargs.set_item("method", err.method())?;
@@ -57,14 +53,12 @@ pub fn internal(message: impl Into<String>) -> PyErr {
 
 /// A plain `partly.PartlyError` with this message.
 pub fn partly_error(message: String) -> PyErr {
-    Python::attach(|py| {
-        match errors_module(py).and_then(|m| m.getattr("PartlyError")) {
-            Ok(class) => match class.call1((message,)) {
-                Ok(obj) => PyErr::from_value(obj),
-                Err(e) => e,
-            },
+    Python::attach(|py| match errors_module(py).and_then(|m| m.getattr("PartlyError")) {
+        Ok(class) => match class.call1((message,)) {
+            Ok(obj) => PyErr::from_value(obj),
             Err(e) => e,
-        }
+        },
+        Err(e) => e,
     })
 }
 

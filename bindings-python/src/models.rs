@@ -69,10 +69,9 @@ pub fn opt_uuid_text(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Opt
         Some(o) if is_uuid(o)? => Ok(Some(o.str()?.to_cow()?.into_owned())),
         Some(o) => match o.cast::<PyString>() {
             Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
-            Err(_) => Err(error::validation(
-                o.py(),
-                format!("{name} must be a str or uuid.UUID, got {}", type_name(o)),
-            )),
+            Err(_) => {
+                Err(error::validation(o.py(), format!("{name} must be a str or uuid.UUID, got {}", type_name(o))))
+            }
         },
     }
 }
@@ -101,9 +100,8 @@ pub fn opt_seconds(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Optio
             format!("{name} must be a number of seconds (int or float), got {}", type_name(o)),
         ));
     }
-    let secs: f64 = o
-        .extract()
-        .map_err(|_| error::validation(py, format!("{name} is too large a number of seconds")))?;
+    let secs: f64 =
+        o.extract().map_err(|_| error::validation(py, format!("{name} is too large a number of seconds")))?;
     partly::config::duration_from_secs(secs, name).py(py).map(Some)
 }
 
@@ -271,7 +269,8 @@ pub fn identifiers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<VehicleIdentifier>> {
     for (i, item) in obj.try_iter()?.enumerate() {
         items.push(to_json(&item?, &format!("identifiers[{i}]"))?);
     }
-    VehicleIdentifier::list_from_json(serde_json::Value::Array(items)).map_err(|e| error::validation(py, e.message().to_string()))
+    VehicleIdentifier::list_from_json(serde_json::Value::Array(items))
+        .map_err(|e| error::validation(py, e.message().to_string()))
 }
 
 static PROGRESS_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -129,10 +129,7 @@ pub fn runtime() -> std::io::Result<&'static Runtime> {
     if let Some(rt) = current(me) {
         return Ok(rt);
     }
-    let rt = Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("partly-worker")
-        .build()?;
+    let rt = Builder::new_multi_thread().enable_all().thread_name("partly-worker").build()?;
     // Leaked on purpose: a runtime lives as long as its process (see the module docs).
     let ptr = Box::into_raw(Box::new(rt));
     RUNTIME.store(ptr, Ordering::Release);
@@ -152,9 +149,7 @@ fn current(me: u32) -> Option<&'static Runtime> {
 
 /// The runtime as a Python error when it cannot be started (out of threads or file handles).
 pub fn runtime_or_err() -> PyResult<&'static Runtime> {
-    runtime().map_err(|e| {
-        crate::error::internal(format!("could not start the SDK's I/O threads: {e}"))
-    })
+    runtime().map_err(|e| crate::error::internal(format!("could not start the SDK's I/O threads: {e}")))
 }
 
 /// A spin lock that records which process holds it. A lock found held by another process was
@@ -176,11 +171,7 @@ impl PidLock {
             match self.0.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => return PidGuard(self),
                 Err(holder) if holder != 0 && holder != me => {
-                    if self
-                        .0
-                        .compare_exchange(holder, me, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
-                    {
+                    if self.0.compare_exchange(holder, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
                         return PidGuard(self);
                     }
                 }
@@ -746,7 +737,8 @@ fn bridge_for<'py>(py: Python<'py>, glue: &AsyncGlue, lp: &Bound<'py, PyAny>) ->
 
 impl LoopBridge {
     fn create<'py>(py: Python<'py>, lp: &Bound<'py, PyAny>) -> PyResult<Bound<'py, LoopBridge>> {
-        let io_err = |e: std::io::Error| crate::error::internal(format!("could not create the asyncio wake channel: {e}"));
+        let io_err =
+            |e: std::io::Error| crate::error::internal(format!("could not create the asyncio wake channel: {e}"));
         let loop_ref = PyWeakrefReference::new(lp)?.unbind();
         let shared = Arc::new(Shared { queue: ForkSafeCell::new(Vec::new()), waker: OnceLock::new() });
         #[cfg(unix)]
@@ -799,7 +791,11 @@ static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 /// An awaitable (a future of the running loop) for the call `make` builds, which runs on the
 /// runtime. `make` gets a sink for progress reports, which `on_progress` receives on the loop.
 /// Cancelling the awaitable aborts the call (its HTTP request is dropped).
-pub fn spawn_async<'py, F, M>(py: Python<'py>, make: M, on_progress: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>>
+pub fn spawn_async<'py, F, M>(
+    py: Python<'py>,
+    make: M,
+    on_progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Outcome> + Send + 'static,
     M: FnOnce(ProgressSink) -> F,
@@ -807,8 +803,7 @@ where
     if shutdown::is_closed() {
         // Its result could never be delivered (see `shutdown.rs`): fail now rather than hang.
         return Err(crate::error::partly_error(
-            "Python is shutting down (partly's atexit hook has run): async calls can no longer complete"
-                .to_owned(),
+            "Python is shutting down (partly's atexit hook has run): async calls can no longer complete".to_owned(),
         ));
     }
     let rt = runtime_or_err()?;
@@ -832,7 +827,8 @@ where
         let outcome = call.await;
         deliver.send(outcome);
     }));
-    let entry = Entry { fut: fut.clone().unbind(), abort: task.abort_handle(), on_progress: on_progress.map(Bound::unbind) };
+    let entry =
+        Entry { fut: fut.clone().unbind(), abort: task.abort_handle(), on_progress: on_progress.map(Bound::unbind) };
     b.calls.with(|c| c.insert(id, entry));
     Ok(fut)
 }

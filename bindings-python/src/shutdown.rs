@@ -95,9 +95,7 @@ pub fn enter() -> Option<PythonPass> {
 impl Drop for PythonPass {
     fn drop(&mut self) {
         let pid = self.pid;
-        let _ = GATE.fetch_update(SeqCst, SeqCst, |word| {
-            (owner(word) == pid && word & COUNT > 0).then(|| word - 1)
-        });
+        let _ = GATE.fetch_update(SeqCst, SeqCst, |word| (owner(word) == pid && word & COUNT > 0).then(|| word - 1));
     }
 }
 
@@ -118,9 +116,8 @@ pub fn is_closed() -> bool {
 #[pyfunction]
 fn close_python_gate(py: Python<'_>) {
     let me = u64::from(runtime::pid());
-    let _ = GATE.fetch_update(SeqCst, SeqCst, |word| {
-        Some(if owner(word) == me { word | CLOSED } else { (me << 32) | CLOSED })
-    });
+    let _ = GATE
+        .fetch_update(SeqCst, SeqCst, |word| Some(if owner(word) == me { word | CLOSED } else { (me << 32) | CLOSED }));
     let inside = || {
         let word = GATE.load(SeqCst);
         owner(word) == me && word & COUNT > 0

@@ -42,7 +42,9 @@ impl MockServer {
         let me = runtime::pid();
         let r = self.state.with(|s| match &s.server {
             Some(server) if s.pid == me => Ok(f(server)),
-            Some(_) => Err("the mock server was started by the parent process; it serves there, not in this forked child"),
+            Some(_) => {
+                Err("the mock server was started by the parent process; it serves there, not in this forked child")
+            }
             None => Err("the mock server is closed"),
         });
         r.map_err(|m| error::validation(py, m))
@@ -64,8 +66,7 @@ impl MockServer {
     ) -> PyResult<Self> {
         let host = match models::opt_str(host, "host")? {
             Some(h) => Some(
-                h.parse::<IpAddr>()
-                    .map_err(|_| error::validation(py, format!("host {h:?} is not an IP address")))?,
+                h.parse::<IpAddr>().map_err(|_| error::validation(py, format!("host {h:?} is not an IP address")))?,
             ),
             None => None,
         };
@@ -76,9 +77,8 @@ impl MockServer {
             log_capacity: models::opt_count::<usize>(log_capacity, "log_capacity")?,
             ..MockConfig::default()
         };
-        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?.map_err(|e| {
-            error::internal(format!("could not start the mock server: {e}"))
-        })?;
+        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?
+            .map_err(|e| error::internal(format!("could not start the mock server: {e}")))?;
         let url = server.url();
         Ok(MockServer { state: ForkSafeCell::new(State { pid: runtime::pid(), server: Some(server) }), url })
     }
@@ -109,10 +109,8 @@ impl MockServer {
     /// (`{"method": "jobs.get", "status": 503, ...}`).
     fn inject_fault(&self, py: Python<'_>, fault: &Bound<'_, PyAny>) -> PyResult<()> {
         let json = models::to_json(fault, "fault")?;
-        let fault: Fault =
-            serde_json::from_value(json).map_err(|e| error::validation(py, format!("fault: {e}")))?;
-        self.with(py, |s| s.inject_fault(fault))?
-            .map_err(|why| error::validation(py, format!("fault: {why}")))
+        let fault: Fault = serde_json::from_value(json).map_err(|e| error::validation(py, format!("fault: {e}")))?;
+        self.with(py, |s| s.inject_fault(fault))?.map_err(|why| error::validation(py, format!("fault: {why}")))
     }
 
     /// Removes every queued fault.

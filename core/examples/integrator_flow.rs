@@ -25,10 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let returned_state = auth.state.clone(); // what the redirect carried
     assert!(oauth::verify_state(&auth.state, &returned_state), "state mismatch: possible CSRF");
     let anonymous = Client::builder().base_url(&base_url).build()?;
-    let installed = anonymous
-        .integrations()
-        .insert(InstallRequest::new(minted.0, minted.1, minted.2))
-        .await?;
+    let installed = anonymous.integrations().insert(InstallRequest::new(minted.0, minted.1, minted.2)).await?;
     println!("2. installed: integration {} (api key kept secret: {:?})", installed.integration_id, installed.api_key);
 
     // 3. From now on, a client with the integration's credentials.
@@ -53,12 +50,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("4. fetched by id and by external id: {}", by_ref.external_id.as_deref().unwrap_or("-"));
 
     // 6. Preload 250 vehicles: 3 requests, 2 in flight at a time, with progress.
-    let vins: Vec<VehicleIdentifier> = (0..250)
-        .map(|i| VehicleIdentifier::chassis_number(format!("JH4KA7561PC{i:06}")))
-        .collect();
-    let bar = indicatif::ProgressBar::new(vins.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("5. preparing vehicles {bar:30} {pos}/{len} {msg}")?,
-    );
+    let vins: Vec<VehicleIdentifier> =
+        (0..250).map(|i| VehicleIdentifier::chassis_number(format!("JH4KA7561PC{i:06}"))).collect();
+    let bar = indicatif::ProgressBar::new(vins.len() as u64)
+        .with_style(indicatif::ProgressStyle::with_template("5. preparing vehicles {bar:30} {pos}/{len} {msg}")?);
     let shown = bar.clone();
     let opts = PrepareAllOptions {
         concurrency: 2,
@@ -78,7 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 7. Errors are typed and explain themselves.
     match client.jobs().get(JobIdentity::external("NO-SUCH-JOB")).await {
-        Err(e) => println!("6. expected error: {e} [{}; status {:?}; trace {}]", e.kind(), e.status(), e.trace_id().unwrap_or("-")),
+        Err(e) => println!(
+            "6. expected error: {e} [{}; status {:?}; trace {}]",
+            e.kind(),
+            e.status(),
+            e.trace_id().unwrap_or("-")
+        ),
         Ok(_) => println!("6. unexpectedly found NO-SUCH-JOB"),
     }
     Ok(())
@@ -97,6 +97,7 @@ async fn mint_code_from_mock(base_url: &str) -> Result<(String, String, String),
         .bytes()
         .await?;
     let v: serde_json::Value = serde_json::from_slice(&raw)?;
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or(format!("mock answered without {k}"));
+    let field =
+        |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string).ok_or(format!("mock answered without {k}"));
     Ok((field("access_code")?, field("client_id")?, field("client_secret")?))
 }

@@ -177,10 +177,7 @@ impl PrepareReport {
     /// caller can retry exactly those.
     pub fn failures(&self) -> impl Iterator<Item = (usize, &VehicleIdentifier, &Error)> {
         self.failed_batches().flat_map(|b| {
-            b.identifiers
-                .iter()
-                .enumerate()
-                .filter_map(move |(i, id)| b.error.as_ref().map(|e| (b.offset + i, id, e)))
+            b.identifiers.iter().enumerate().filter_map(move |(i, id)| b.error.as_ref().map(|e| (b.offset + i, id, e)))
         })
     }
 }
@@ -202,7 +199,11 @@ impl Tier1<'_> {
         self.send_batch(&identifiers, options).await
     }
 
-    async fn send_batch(&self, identifiers: &[VehicleIdentifier], options: &CallOptions) -> Result<PrepareResponse, Error> {
+    async fn send_batch(
+        &self,
+        identifiers: &[VehicleIdentifier],
+        options: &CallOptions,
+    ) -> Result<PrepareResponse, Error> {
         let m = methods::TIER1_PREPARE;
         #[derive(serde::Serialize)]
         struct Body<'a> {

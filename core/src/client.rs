@@ -88,8 +88,7 @@ impl Client {
             .tcp_nodelay(true)
             .build()
             .map_err(|e| {
-                Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}"))
-                    .with_source(e)
+                Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e)
             })?;
         let auth = match (&config.api_key, config.integration_id) {
             (Some(key), Some(id)) => {
@@ -415,10 +414,7 @@ fn classify_send_error(e: reqwest::Error) -> (Failure, Error) {
 }
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| truncate_text(s, 200))
+    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(|s| truncate_text(s, 200))
 }
 
 fn all_secrets<'a>(secrets: &[&'a Secret], api_key: Option<&'a Secret>) -> Vec<&'a Secret> {
@@ -457,11 +453,8 @@ pub(crate) fn api_error(
 
 /// The error `type` and a one-line message from an error body.
 pub(crate) fn describe_error_body(status: u16, text: &str) -> (Option<String>, String) {
-    let reason = reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("error")
-        .to_string();
+    let reason =
+        reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("error").to_string();
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return (None, reason);
@@ -485,7 +478,12 @@ pub(crate) fn describe_error_body(status: u16, text: &str) -> (Option<String>, S
         Err(_) => {
             let lower = trimmed.get(..trimmed.len().min(200)).unwrap_or("").to_ascii_lowercase();
             if lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.contains("<body") {
-                (None, format!("{reason} (the server answered with an HTML page, likely from a proxy in front of the API)"))
+                (
+                    None,
+                    format!(
+                        "{reason} (the server answered with an HTML page, likely from a proxy in front of the API)"
+                    ),
+                )
             } else {
                 let line = trimmed.lines().next().unwrap_or("");
                 (None, truncate_text(line, 500))

@@ -70,11 +70,7 @@ pub struct SdkIdentity {
 
 impl Default for SdkIdentity {
     fn default() -> Self {
-        SdkIdentity {
-            product: "partly-rust".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            runtime: "rust".into(),
-        }
+        SdkIdentity { product: "partly-rust".into(), version: env!("CARGO_PKG_VERSION").into(), runtime: "rust".into() }
     }
 }
 
@@ -295,16 +291,9 @@ impl ClientBuilder {
 
     /// Validates the settings into a [`Config`].
     pub fn build_config(self) -> Result<Config, Error> {
-        let source = if self.base_url_from_env {
-            defaults::ENV_BASE_URL
-        } else {
-            "base_url"
-        };
-        let base_url = parse_base_url(
-            self.base_url.as_deref().unwrap_or(defaults::BASE_URL),
-            source,
-            self.allow_insecure_http,
-        )?;
+        let source = if self.base_url_from_env { defaults::ENV_BASE_URL } else { "base_url" };
+        let base_url =
+            parse_base_url(self.base_url.as_deref().unwrap_or(defaults::BASE_URL), source, self.allow_insecure_http)?;
         let integration_id = match self.integration_id {
             None => None,
             Some(raw) => Some(parse_integration_id(&raw)?),
@@ -467,9 +456,7 @@ pub(crate) fn parse_base_url(raw: &str, source: &str, allow_insecure_http: bool)
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::validation(format!(
-            "{source} must not carry credentials; pass the API key as api_key"
-        )));
+        return Err(Error::validation(format!("{source} must not carry credentials; pass the API key as api_key")));
     }
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&path);

@@ -40,7 +40,10 @@ pub fn response(status: u16, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], secret
         return Ok(());
     }
     let answer = Answer::for_fuzzing(status, map, body);
-    fn one<T: serde::de::DeserializeOwned>(answer: &Answer, key: Option<&Secret>) -> Result<Option<crate::Error>, String> {
+    fn one<T: serde::de::DeserializeOwned>(
+        answer: &Answer,
+        key: Option<&Secret>,
+    ) -> Result<Option<crate::Error>, String> {
         match decode::<T>("fuzz", answer, &[], key) {
             Ok(_) => Ok(None),
             Err(e) if e.kind() == ErrorKind::Decode => Ok(Some(e)),

@@ -31,11 +31,9 @@ pub const INTEGRATIONS_INSERT: Method =
 pub const JOBS_GET: Method = Method { name: "jobs.get", requires_auth: true, resend: Resend::Safe };
 /// Create, update or replace a repair job, keyed by identity: the same upsert twice gives the
 /// same job. \[decision: wire name\]
-pub const JOBS_INSERT: Method =
-    Method { name: "jobs.insert", requires_auth: true, resend: Resend::Safe };
+pub const JOBS_INSERT: Method = Method { name: "jobs.insert", requires_auth: true, resend: Resend::Safe };
 /// Queue vehicles for Partly to prepare; queuing twice is harmless.
-pub const TIER1_PREPARE: Method =
-    Method { name: "tier1.prepare", requires_auth: true, resend: Resend::Safe };
+pub const TIER1_PREPARE: Method = Method { name: "tier1.prepare", requires_auth: true, resend: Resend::Safe };
 
 /// Every typed method.
 pub const ALL: [Method; 4] = [INTEGRATIONS_INSERT, JOBS_GET, JOBS_INSERT, TIER1_PREPARE];
@@ -52,9 +50,9 @@ pub fn lookup(name: &str) -> Option<Method> {
 pub(crate) fn validate_name(name: &str) -> Result<(), crate::Error> {
     let ok = !name.is_empty()
         && name.len() <= 200
-        && name.split('.').all(|seg| {
-            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        });
+        && name
+            .split('.')
+            .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
     if ok {
         Ok(())
     } else {

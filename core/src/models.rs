@@ -23,11 +23,7 @@ pub struct InstallRequest {
 
 impl InstallRequest {
     /// A request from the three values.
-    pub fn new(
-        access_code: impl Into<String>,
-        client_id: impl Into<String>,
-        client_secret: impl Into<String>,
-    ) -> Self {
+    pub fn new(access_code: impl Into<String>, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         InstallRequest {
             access_code: Secret::new(access_code.into()),
             client_id: client_id.into(),
@@ -91,9 +87,9 @@ impl JobIdentity {
                 identity.validate()?;
                 Ok(identity)
             }
-            (Some(_), Some(_)) => Err(Error::validation(
-                "give either id (Partly's job id) or external (your own reference), not both",
-            )),
+            (Some(_), Some(_)) => {
+                Err(Error::validation("give either id (Partly's job id) or external (your own reference), not both"))
+            }
             (None, None) => Err(Error::validation(
                 "say which job: give id (Partly's job id) or external (your own reference, e.g. \"CCC-2026-04817\")",
             )),
@@ -103,7 +99,9 @@ impl JobIdentity {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         match self {
             JobIdentity::Id(_) => Ok(()),
-            JobIdentity::External(r) => require_text(r, "external", "your own reference for the job, e.g. \"CCC-2026-04817\""),
+            JobIdentity::External(r) => {
+                require_text(r, "external", "your own reference for the job, e.g. \"CCC-2026-04817\"")
+            }
         }
     }
 }
@@ -243,8 +241,7 @@ impl JobData {
         if !value.is_object() {
             return Err(Error::validation(format!("job data must be an object, got {}", json_type_name(&value))));
         }
-        let data: JobData = serde_json::from_value(value)
-            .map_err(|e| Error::validation(format!("job data: {e}")))?;
+        let data: JobData = serde_json::from_value(value).map_err(|e| Error::validation(format!("job data: {e}")))?;
         data.validate()?;
         Ok(data)
     }
@@ -257,9 +254,7 @@ impl JobData {
         }
         if let Some(v) = &self.vehicle {
             if !v.is_object() {
-                return Err(Error::validation(
-                    "vehicle must be a JSON object (or absent)",
-                ));
+                return Err(Error::validation("vehicle must be a JSON object (or absent)"));
             }
         }
         Ok(())
@@ -466,12 +461,12 @@ impl VehicleIdentifier {
     /// Checks the identifier: no empty chassis number or plate, no empty object.
     pub fn validate(&self) -> Result<(), Error> {
         match self {
-            VehicleIdentifier::ChassisNumber(v) if v.trim().is_empty() => Err(Error::validation(
-                "chassis_number is empty; give the vehicle's VIN or chassis number",
-            )),
-            VehicleIdentifier::Plate { plate, .. } if plate.trim().is_empty() => Err(Error::validation(
-                "plate is empty; give the vehicle's registration plate",
-            )),
+            VehicleIdentifier::ChassisNumber(v) if v.trim().is_empty() => {
+                Err(Error::validation("chassis_number is empty; give the vehicle's VIN or chassis number"))
+            }
+            VehicleIdentifier::Plate { plate, .. } if plate.trim().is_empty() => {
+                Err(Error::validation("plate is empty; give the vehicle's registration plate"))
+            }
             VehicleIdentifier::Raw(map) if map.is_empty() => Err(Error::validation(
                 "a vehicle identifier object is empty; give {\"chassis_number\": ...} or {\"plate\": ...}",
             )),
@@ -568,7 +563,6 @@ pub(crate) fn json_type_name(v: &Value) -> &'static str {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,8 +588,10 @@ mod tests {
 
     #[test]
     fn job_missing_required_field_fails() {
-        let e = serde_json::from_value::<Job>(json!({"id": "497f6eca-6276-4993-bfeb-53cbbbba6f08", "status": {"type":"draft"}}))
-            .unwrap_err();
+        let e = serde_json::from_value::<Job>(
+            json!({"id": "497f6eca-6276-4993-bfeb-53cbbbba6f08", "status": {"type":"draft"}}),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("site_id"), "{e}");
     }
 
@@ -614,7 +610,10 @@ mod tests {
 
     #[test]
     fn identifiers_from_json() {
-        assert_eq!(VehicleIdentifier::from_json(json!(" JH4 ")).unwrap(), VehicleIdentifier::ChassisNumber("JH4".into()));
+        assert_eq!(
+            VehicleIdentifier::from_json(json!(" JH4 ")).unwrap(),
+            VehicleIdentifier::ChassisNumber("JH4".into())
+        );
         assert_eq!(
             VehicleIdentifier::from_json(json!({"plate": "ABC1", "region": "NZ"})).unwrap().to_json(),
             json!({"plate": "ABC1", "region": "NZ"})

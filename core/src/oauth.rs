@@ -62,7 +62,8 @@ pub fn authorize_url_at<S: AsRef<str>>(
     if client_id.trim().is_empty() {
         return Err(Error::validation("client_id is empty; give the client id Partly issued for the integration"));
     }
-    let redirect = Url::parse(redirect_url).ok().filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
+    let redirect =
+        Url::parse(redirect_url).ok().filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some());
     if redirect.is_none() {
         return Err(Error::validation(format!(
             "redirect_url {redirect_url:?} is not an absolute http(s) URL; give it exactly as registered with Partly"
@@ -75,8 +76,8 @@ pub fn authorize_url_at<S: AsRef<str>>(
     if let Some(bad) = scopes.iter().find(|s| s.trim().is_empty()) {
         return Err(Error::validation(format!("scopes contains an empty scope ({bad:?})")));
     }
-    let scopes_json = serde_json::to_string(&scopes)
-        .map_err(|e| Error::validation(format!("scopes could not be encoded: {e}")))?;
+    let scopes_json =
+        serde_json::to_string(&scopes).map_err(|e| Error::validation(format!("scopes could not be encoded: {e}")))?;
     let state = generate_state()?;
     url.query_pairs_mut()
         .append_pair("client_id", client_id)

@@ -69,10 +69,7 @@ impl Policy {
     /// then scaled by a random factor in [0.75, 1.0] so that clients do not retry in lockstep.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = attempt.saturating_sub(1).min(30);
-        let base = self
-            .backoff_initial
-            .saturating_mul(1u32 << exp)
-            .min(self.backoff_max);
+        let base = self.backoff_initial.saturating_mul(1u32 << exp).min(self.backoff_max);
         base.mul_f64(1.0 - 0.25 * crate::trace::random_unit())
     }
 }
@@ -80,10 +77,8 @@ impl Policy {
 /// Reads `retry-after-ms` (milliseconds) or `Retry-After` (seconds, possibly fractional, or an
 /// HTTP date). Anything unreadable or negative counts as absent; a date in the past is zero.
 pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<f64>().ok())
+    if let Some(ms) =
+        headers.get("retry-after-ms").and_then(|v| v.to_str().ok()).and_then(|s| s.trim().parse::<f64>().ok())
     {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64((ms / 1000.0).min(1e9)));

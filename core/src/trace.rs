@@ -6,11 +6,9 @@ pub(crate) fn random_bytes(buf: &mut [u8]) {
         // The OS generator is unavailable (practically never on supported systems). Fall back
         // to a per-call mix of time and address so ids stay distinct; OAuth `state` generation
         // checks for this separately and refuses to proceed.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0)
-            ^ (buf.as_ptr() as usize as u128);
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+                ^ (buf.as_ptr() as usize as u128);
         for (i, b) in buf.iter_mut().enumerate() {
             *b = (seed.rotate_left((i * 7) as u32) & 0xff) as u8;
         }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use partly::{
-    CallOptions, Client, ErrorKind, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions, PrepareProgress,
-    VehicleIdentifier,
+    CallOptions, Client, ErrorKind, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions,
+    PrepareProgress, VehicleIdentifier,
 };
 use serde_json::{json, Value};
 
@@ -69,11 +69,17 @@ async fn every_method_round_trip() {
     assert_eq!(body["if_"], json!({"exists": "replace"}));
     // tier1.prepare
     c.tier1()
-        .prepare(vec![VehicleIdentifier::chassis_number("JH4KA7561PC008269"), VehicleIdentifier::plate("ABC123", Some("NZ".into()))])
+        .prepare(vec![
+            VehicleIdentifier::chassis_number("JH4KA7561PC008269"),
+            VehicleIdentifier::plate("ABC123", Some("NZ".into())),
+        ])
         .await
         .unwrap();
     let body: Value = serde_json::from_str(&requests_for(&mock, "tier1.prepare")[0].body).unwrap();
-    assert_eq!(body, json!({"identifiers": [{"chassis_number": "JH4KA7561PC008269"}, {"plate": "ABC123", "region": "NZ"}]}));
+    assert_eq!(
+        body,
+        json!({"identifiers": [{"chassis_number": "JH4KA7561PC008269"}, {"plate": "ABC123", "region": "NZ"}]})
+    );
     // integrations.insert with a minted code, then the new key works
     let minted = mock.mint_access_code();
     let anon = common::builder(&mock).build().unwrap();
@@ -150,13 +156,18 @@ fn httpdate_in(secs: u64) -> String {
 #[tokio::test]
 async fn timeout_covers_a_trickling_body() {
     let mock = mock().await;
-    mock.inject_fault(fault(json!({"method": "jobs.get", "action": "trickle", "trickle_interval_ms": 100, "trickle_chunk_bytes": 1})))
-        .unwrap();
+    mock.inject_fault(fault(
+        json!({"method": "jobs.get", "action": "trickle", "trickle_interval_ms": 100, "trickle_chunk_bytes": 1}),
+    ))
+    .unwrap();
     let c = client(&mock);
     let started = Instant::now();
     let err = c
         .jobs()
-        .get_with(JobIdentity::external("CCC-2026-04817"), &CallOptions::default().timeout(Duration::from_millis(300)).max_retries(0))
+        .get_with(
+            JobIdentity::external("CCC-2026-04817"),
+            &CallOptions::default().timeout(Duration::from_millis(300)).max_retries(0),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err:?}");
@@ -222,7 +233,10 @@ async fn base_url_with_a_path_is_kept() {
         let text = String::from_utf8_lossy(&got).to_string();
         *seen2.lock().unwrap() = text.lines().next().unwrap_or("").to_string();
         let body = br#"{"items":[]}"#;
-        let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
         sock.write_all(head.as_bytes()).await.unwrap();
         sock.write_all(body).await.unwrap();
     });
@@ -242,7 +256,8 @@ async fn base_url_with_a_path_is_kept() {
 async fn prepare_all_1050_in_11_requests_none_lost_or_duplicated() {
     let mock = mock().await;
     let c = client(&mock);
-    let ids: Vec<VehicleIdentifier> = (0..1050).map(|i| VehicleIdentifier::chassis_number(format!("VIN{i:05}"))).collect();
+    let ids: Vec<VehicleIdentifier> =
+        (0..1050).map(|i| VehicleIdentifier::chassis_number(format!("VIN{i:05}"))).collect();
     let seen: Arc<Mutex<Vec<PrepareProgress>>> = Arc::default();
     let seen2 = seen.clone();
     let opts = PrepareAllOptions {
@@ -276,14 +291,12 @@ async fn prepare_all_accounts_for_failed_batches() {
     let mock = mock().await;
     let c = client(&mock);
     // Two requests fail for good (a 400 is not retried); the rest succeed.
-    mock.inject_fault(fault(json!({"method": "tier1.prepare", "times": 2, "status": 400, "body": "{\"type\":\"bad_request\"}"})))
-        .unwrap();
+    mock.inject_fault(fault(
+        json!({"method": "tier1.prepare", "times": 2, "status": 400, "body": "{\"type\":\"bad_request\"}"}),
+    ))
+    .unwrap();
     let ids: Vec<VehicleIdentifier> = (0..250).map(|i| VehicleIdentifier::chassis_number(format!("V{i}"))).collect();
-    let report = c
-        .tier1()
-        .prepare_all(ids, PrepareAllOptions { concurrency: 1, ..Default::default() })
-        .await
-        .unwrap();
+    let report = c.tier1().prepare_all(ids, PrepareAllOptions { concurrency: 1, ..Default::default() }).await.unwrap();
     assert_eq!(report.total, 250);
     assert_eq!(report.accepted + report.failed, 250);
     assert_eq!(report.failed, 200, "the first two batches of 100 failed");
@@ -298,7 +311,8 @@ async fn prepare_all_accounts_for_failed_batches() {
 async fn prepare_all_validates_before_sending() {
     let mock = mock().await;
     let c = client(&mock);
-    let mut ids: Vec<VehicleIdentifier> = (0..150).map(|i| VehicleIdentifier::chassis_number(format!("V{i}"))).collect();
+    let mut ids: Vec<VehicleIdentifier> =
+        (0..150).map(|i| VehicleIdentifier::chassis_number(format!("V{i}"))).collect();
     ids[120] = VehicleIdentifier::chassis_number(" ");
     let err = c.tier1().prepare_all(ids, PrepareAllOptions::default()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Validation);
@@ -335,11 +349,7 @@ async fn validation_errors_name_the_problem_and_send_nothing() {
     assert_eq!(e.kind(), ErrorKind::Validation);
     let e = c.call("businesses.list", json!([1])).await.unwrap_err();
     assert!(e.to_string().contains("JSON object"), "{e}");
-    let e = c
-        .jobs()
-        .insert(JobInsert::new(JobIdentity::external("X"), JobData::default()))
-        .await
-        .unwrap_err();
+    let e = c.jobs().insert(JobInsert::new(JobIdentity::external("X"), JobData::default())).await.unwrap_err();
     assert!(e.to_string().contains("repairer_site_id"), "{e}");
     let e = c
         .jobs()
@@ -355,7 +365,10 @@ async fn validation_errors_name_the_problem_and_send_nothing() {
     assert!(e.to_string().contains("max_retries of 1000000"), "{e}");
     let e = c
         .tier1()
-        .prepare_all(vec!["A".into()], PrepareAllOptions { call: CallOptions::default().max_retries(99), ..Default::default() })
+        .prepare_all(
+            vec!["A".into()],
+            PrepareAllOptions { call: CallOptions::default().max_retries(99), ..Default::default() },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
@@ -377,7 +390,9 @@ async fn no_secret_in_debug_or_errors() {
     mock.inject_fault(fault(json!({"method": "jobs.get", "status": 401, "body": format!("{{\"type\":\"unauthorized\",\"message\":\"bad key {key}\"}}")})))
         .unwrap();
     let err = c.jobs().get(JobIdentity::external("X")).await.unwrap_err();
-    for text in [err.to_string(), format!("{err:?}"), err.body().unwrap_or_default().to_string(), err.message().to_string()] {
+    for text in
+        [err.to_string(), format!("{err:?}"), err.body().unwrap_or_default().to_string(), err.message().to_string()]
+    {
         assert!(!text.contains(key), "{text}");
     }
     assert!(err.body().unwrap().contains("***"));
@@ -414,8 +429,10 @@ async fn ten_megabyte_body_is_read() {
     let c = client(&mock);
     let big = "x".repeat(10 * 1024 * 1024);
     let body = json!({"id": partly_mock::DEMO_JOB_ID, "site_id": partly_mock::DEMO_SITE_ID, "status": {"type": "draft"}, "images": [], "blob": big}).to_string();
-    mock.inject_fault(fault(json!({"method": "jobs.get", "status": 200, "body": body, "headers": {"content-type": "application/json"}})))
-        .unwrap();
+    mock.inject_fault(fault(
+        json!({"method": "jobs.get", "status": 200, "body": body, "headers": {"content-type": "application/json"}}),
+    ))
+    .unwrap();
     let job = c.jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap();
     assert_eq!(job.extra["blob"].as_str().map(str::len), Some(10 * 1024 * 1024));
 }
@@ -478,8 +495,10 @@ async fn an_answer_over_the_size_limit_is_refused() {
 async fn redirects_are_not_followed() {
     let mock = mock().await;
     let c = client(&mock);
-    mock.inject_fault(fault(json!({"method": "jobs.get", "status": 302, "headers": {"location": "http://127.0.0.1:9/elsewhere"}})))
-        .unwrap();
+    mock.inject_fault(fault(
+        json!({"method": "jobs.get", "status": 302, "headers": {"location": "http://127.0.0.1:9/elsewhere"}}),
+    ))
+    .unwrap();
     let err = c.jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap_err();
     assert_eq!((err.kind(), err.status(), err.attempts()), (ErrorKind::Api, Some(302), 1));
     assert_eq!(requests_for(&mock, "jobs.get").len(), 1, "the API key was not sent anywhere else");

@@ -5,7 +5,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use partly::{CallOptions, Client, Error, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, VehicleIdentifier};
+use partly::{
+    CallOptions, Client, Error, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, VehicleIdentifier,
+};
 use serde_json::Value;
 
 const UNKNOWN_UUID: &str = "00000000-0000-4000-8000-000000000001";

@@ -24,23 +24,11 @@ pub(crate) enum MockBody {
     /// A whole body (or none).
     Full(Option<Bytes>),
     /// `truncate`: announce `total` bytes, send `half`, then close.
-    Truncate {
-        half: Option<Bytes>,
-        total: u64,
-        close: CloseFlag,
-    },
+    Truncate { half: Option<Bytes>, total: u64, close: CloseFlag },
     /// `trickle`: `chunk` bytes of `rest` after each `interval`.
-    Trickle {
-        rest: Bytes,
-        chunk: usize,
-        interval: Duration,
-        sleep: Pin<Box<Sleep>>,
-    },
+    Trickle { rest: Bytes, chunk: usize, interval: Duration, sleep: Pin<Box<Sleep>> },
     /// `close_after`: the whole body, then close.
-    CloseAfter {
-        data: Option<Bytes>,
-        close: CloseFlag,
-    },
+    CloseAfter { data: Option<Bytes>, close: CloseFlag },
 }
 
 impl MockBody {
@@ -49,12 +37,7 @@ impl MockBody {
     }
 
     pub(crate) fn trickle(rest: Bytes, chunk: usize, interval: Duration) -> MockBody {
-        MockBody::Trickle {
-            rest,
-            chunk: chunk.max(1),
-            interval,
-            sleep: Box::pin(tokio::time::sleep(interval)),
-        }
+        MockBody::Trickle { rest, chunk: chunk.max(1), interval, sleep: Box::pin(tokio::time::sleep(interval)) }
     }
 }
 
@@ -62,10 +45,7 @@ impl Body for MockBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             MockBody::Full(data) => Poll::Ready(data.take().map(|b| Ok(Frame::data(b)))),
             MockBody::Truncate { half, close, .. } => match half.take() {
@@ -81,12 +61,7 @@ impl Body for MockBody {
                 // The connection closes at the flush that follows; never finish.
                 None => Poll::Pending,
             },
-            MockBody::Trickle {
-                rest,
-                chunk,
-                interval,
-                sleep,
-            } => {
+            MockBody::Trickle { rest, chunk, interval, sleep } => {
                 if rest.is_empty() {
                     return Poll::Ready(None);
                 }
@@ -108,9 +83,7 @@ impl Body for MockBody {
 
     fn is_end_stream(&self) -> bool {
         match self {
-            MockBody::Full(data) | MockBody::CloseAfter { data, .. } => {
-                data.as_ref().is_none_or(|b| b.is_empty())
-            }
+            MockBody::Full(data) | MockBody::CloseAfter { data, .. } => data.as_ref().is_none_or(|b| b.is_empty()),
             MockBody::Truncate { .. } => false,
             MockBody::Trickle { rest, .. } => rest.is_empty(),
         }
@@ -135,21 +108,13 @@ pub(crate) struct FaultIo {
 }
 
 impl AsyncRead for FaultIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for FaultIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 

@@ -148,10 +148,7 @@ impl Fault {
             Matcher::Any
         } else if self.method.is_empty()
             || self.method.contains('/')
-            || self
-                .method
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
+            || self.method.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(format!("invalid fault method {:?}", self.method));
         } else {
@@ -175,10 +172,9 @@ impl Fault {
         }
         let mut headers = HeaderMap::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("invalid fault header name {name:?}"))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| format!("invalid value for fault header {name}"))?;
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid fault header name {name:?}"))?;
+            let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for fault header {name}"))?;
             headers.append(name, value);
         }
         let plan = FaultPlan {
@@ -272,7 +268,10 @@ impl Chaos {
             json(503, "unavailable"),
             json(500, "internal"),
             json(429, "rate_limited"),
-            Fault::new("*").status(502).body("<html><body>502 Bad Gateway</body></html>").header("content-type", "text/html"),
+            Fault::new("*")
+                .status(502)
+                .body("<html><body>502 Bad Gateway</body></html>")
+                .header("content-type", "text/html"),
             Fault::new("*").action(FaultAction::Drop),
             Fault::new("*").action(FaultAction::Truncate),
             Fault::new("*").action(FaultAction::CloseAfter),
@@ -307,11 +306,7 @@ impl FaultQueue {
     pub(crate) fn push(&self, fault: &Fault) -> Result<(), String> {
         let (matcher, plan) = fault.arm()?;
         let mut armed = lock(&self.armed);
-        armed.push(Armed {
-            matcher,
-            plan,
-            remaining: fault.times,
-        });
+        armed.push(Armed { matcher, plan, remaining: fault.times });
         self.count.store(armed.len(), Ordering::Release);
         Ok(())
     }
@@ -355,10 +350,8 @@ mod tests {
     fn defaults_from_json() {
         let f: Fault = serde_json::from_str(r#"{"method":"jobs.get"}"#).unwrap();
         assert_eq!(f, Fault::new("jobs.get"));
-        let f: Fault = serde_json::from_str(
-            r#"{"method":"*","action":"close_after","times":3,"headers":{"a":"b"}}"#,
-        )
-        .unwrap();
+        let f: Fault =
+            serde_json::from_str(r#"{"method":"*","action":"close_after","times":3,"headers":{"a":"b"}}"#).unwrap();
         assert_eq!(f.action, FaultAction::CloseAfter);
         assert_eq!(f.times, 3);
         assert!(serde_json::from_str::<Fault>(r#"{"method":"x","stauts":500}"#).is_err());
@@ -370,14 +363,8 @@ mod tests {
         assert!(Fault::new("jobs.get").status(1000).arm().is_err());
         assert!(Fault::new("jobs.get").times(0).arm().is_err());
         assert!(Fault::new("").arm().is_err());
-        assert!(Fault::new("jobs.get")
-            .header("bad name", "x")
-            .arm()
-            .is_err());
-        assert!(Fault::new("jobs.get")
-            .header("x", "bad\nvalue")
-            .arm()
-            .is_err());
+        assert!(Fault::new("jobs.get").header("bad name", "x").arm().is_err());
+        assert!(Fault::new("jobs.get").header("x", "bad\nvalue").arm().is_err());
         assert!(Fault::new("jobs.get").trickle(1, 0).arm().is_err());
         assert!(Fault::new("parts.search").status(503).arm().is_ok());
     }
@@ -385,16 +372,11 @@ mod tests {
     #[test]
     fn queue_matches_both_spellings_and_counts_down() {
         let q = FaultQueue::default();
-        q.push(&Fault::new("repairer.jobs.get").status(503).times(2))
-            .unwrap();
+        q.push(&Fault::new("repairer.jobs.get").status(503).times(2)).unwrap();
         q.push(&Fault::new("*").status(500)).unwrap();
         let op = methods::lookup("jobs.get");
-        assert!(q
-            .take("tier1.prepare", methods::lookup("tier1.prepare"))
-            .is_some()); // the `*`
-        assert!(q
-            .take("tier1.prepare", methods::lookup("tier1.prepare"))
-            .is_none());
+        assert!(q.take("tier1.prepare", methods::lookup("tier1.prepare")).is_some()); // the `*`
+        assert!(q.take("tier1.prepare", methods::lookup("tier1.prepare")).is_none());
         assert!(q.take("jobs.get", op).is_some());
         assert!(q.take("repairer.jobs.get", op).is_some());
         assert!(q.take("jobs.get", op).is_none());

@@ -54,8 +54,7 @@ pub const DEMO_CLAIM_NUMBER: &str = "CLM-2026-118204";
 /// The seeded job's job number.
 pub const DEMO_JOB_NUMBER: &str = "J-04817";
 /// The seeded job's one image.
-pub const DEMO_JOB_IMAGE_URL: &str =
-    "https://images.partly.example/jobs/CCC-2026-04817/front-left.jpg";
+pub const DEMO_JOB_IMAGE_URL: &str = "https://images.partly.example/jobs/CCC-2026-04817/front-left.jpg";
 /// The seeded business (`businesses.list`).
 pub const DEMO_BUSINESS_ID: &str = "c4a7e2b9-1d36-4f80-9e5b-7a2c6d1f8e43";
 /// The seeded business's name.
@@ -137,12 +136,7 @@ impl MockServer {
         ));
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped));
-        Ok(MockServer {
-            shared,
-            addr,
-            stop,
-            accept: Some(accept),
-        })
+        Ok(MockServer { shared, addr, stop, accept: Some(accept) })
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -207,9 +201,7 @@ impl Drop for MockServer {
 
 impl std::fmt::Debug for MockServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MockServer")
-            .field("addr", &self.addr)
-            .finish()
+        f.debug_struct("MockServer").field("addr", &self.addr).finish()
     }
 }
 

@@ -33,10 +33,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("partly-mock: cannot start the runtime: {e}");
@@ -66,10 +63,7 @@ async fn run(args: Args) -> ExitCode {
     let server = match MockServer::start(config).await {
         Ok(server) => server,
         Err(e) => {
-            eprintln!(
-                "partly-mock: cannot listen on {}:{}: {e}",
-                args.host, args.port
-            );
+            eprintln!("partly-mock: cannot listen on {}:{}: {e}", args.host, args.port);
             return ExitCode::FAILURE;
         }
     };
@@ -93,10 +87,7 @@ struct StopSignals {
 impl StopSignals {
     fn install() -> std::io::Result<StopSignals> {
         use tokio::signal::unix::{signal, SignalKind};
-        Ok(StopSignals {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
+        Ok(StopSignals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
     }
 
     async fn wait(mut self) {

@@ -29,10 +29,7 @@ pub(crate) const METHODS: &[(&str, Op)] = &[
 
 /// The operation a dotted method name names, if the mock serves it.
 pub(crate) fn lookup(name: &str) -> Option<Op> {
-    METHODS
-        .iter()
-        .find(|(wire, _)| *wire == name)
-        .map(|(_, op)| *op)
+    METHODS.iter().find(|(wire, _)| *wire == name).map(|(_, op)| *op)
 }
 
 #[cfg(test)]
@@ -41,12 +38,7 @@ mod tests {
 
     #[test]
     fn every_published_method_has_both_spellings() {
-        for name in [
-            "integrations.insert",
-            "jobs.get",
-            "jobs.insert",
-            "tier1.prepare",
-        ] {
+        for name in ["integrations.insert", "jobs.get", "jobs.insert", "tier1.prepare"] {
             let op = lookup(name);
             assert!(op.is_some(), "{name}");
             assert_eq!(op, lookup(&format!("repairer.{name}")), "{name}");

@@ -26,12 +26,10 @@ use crate::body::{CloseFlag, FaultIo, MockBody};
 use crate::fault::{FaultAction, FaultPlan, FaultQueue};
 use crate::methods::{self, Op};
 use crate::state::{
-    EmptyRequest, IntegrationsInsertRequest, JobsGetRequest, JobsInsertRequest, State,
-    Tier1PrepareRequest, ACCESS_CODE_LIFETIME_SECS,
+    EmptyRequest, IntegrationsInsertRequest, JobsGetRequest, JobsInsertRequest, State, Tier1PrepareRequest,
+    ACCESS_CODE_LIFETIME_SECS,
 };
-use crate::{
-    lock, MintedCode, RecordedRequest, API_VERSION_PREFIX, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-};
+use crate::{lock, MintedCode, RecordedRequest, API_VERSION_PREFIX, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 /// Largest request body read (a bigger one gets 413).
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -95,10 +93,7 @@ impl Shared {
     /// A random-looking, unique `x-request-id` (splitmix64 over a random seed).
     fn request_id(&self) -> HeaderValue {
         let n = self.request_seq.fetch_add(1, Ordering::Relaxed);
-        let a = splitmix64(
-            self.request_seed
-                .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
+        let a = splitmix64(self.request_seed.wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
         let b = splitmix64(a ^ n.rotate_left(32));
         let mut buf = [0u8; 32];
         hex(&mut buf[..16], a);
@@ -186,19 +181,12 @@ impl std::error::Error for DropConnection {}
 // ---------------------------------------------------------------------------
 
 /// Accepts connections until `shutdown` turns true (or its sender is dropped).
-pub(crate) async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let mut builder = http1::Builder::new();
     // No header-read timeout: hyper's also closes idle keep-alive connections (after
     // 30 s), which would make long client tests race against the mock. Connection
     // closes happen only when a test asks for them (`close_after`).
-    builder
-        .keep_alive(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(None);
+    builder.keep_alive(true).timer(TokioTimer::new()).header_read_timeout(None);
     loop {
         let accepted = tokio::select! {
             biased;
@@ -236,10 +224,7 @@ fn spawn_connection(
     shared.conns.fetch_add(1, Ordering::AcqRel);
     let guard = ConnGuard(Arc::clone(shared));
     let close: CloseFlag = CloseFlag::default();
-    let io = TokioIo::new(FaultIo {
-        inner: stream,
-        close: Arc::clone(&close),
-    });
+    let io = TokioIo::new(FaultIo { inner: stream, close: Arc::clone(&close) });
     let svc_shared = Arc::clone(shared);
     let service = service_fn(move |req| handle(Arc::clone(&svc_shared), Arc::clone(&close), req));
     let conn = builder.serve_connection(io, service);
@@ -295,11 +280,7 @@ async fn read_body(body: Incoming) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn api(
-    shared: &Shared,
-    close: &CloseFlag,
-    req: Request<Incoming>,
-) -> Result<Response<MockBody>, DropConnection> {
+async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Result<Response<MockBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let name = parts.uri.path().strip_prefix(API_VERSION_PREFIX);
     let op = name.and_then(methods::lookup);
@@ -308,19 +289,13 @@ async fn api(
         Ok(body) => body,
         Err(BodyError::Broken) => return Err(DropConnection),
         Err(BodyError::TooLarge) => {
-            let answer = Answer::text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body larger than {MAX_BODY_BYTES} bytes"),
-            );
+            let answer =
+                Answer::text(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY_BYTES} bytes"));
             shared.record(&parts, name, b"", Some(answer.status.as_u16()), false);
             return Ok(respond(shared, answer, &parts.headers));
         }
     };
-    let fault = if parts.uri.path().starts_with(API_VERSION_PREFIX) {
-        shared.faults.take(name, op)
-    } else {
-        None
-    };
+    let fault = if parts.uri.path().starts_with(API_VERSION_PREFIX) { shared.faults.take(name, op) } else { None };
     let seq = shared.record(&parts, name, &body, None, fault.is_some());
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
@@ -357,25 +332,16 @@ async fn api(
             let out = match fault.action {
                 FaultAction::Truncate if !payload.is_empty() => {
                     let half = payload.slice(..payload.len() / 2);
-                    MockBody::Truncate {
-                        half: Some(half),
-                        total: payload.len() as u64,
-                        close: Arc::clone(close),
-                    }
+                    MockBody::Truncate { half: Some(half), total: payload.len() as u64, close: Arc::clone(close) }
                 }
-                FaultAction::Trickle => {
-                    MockBody::trickle(payload, fault.trickle_chunk, fault.trickle_interval)
-                }
+                FaultAction::Trickle => MockBody::trickle(payload, fault.trickle_chunk, fault.trickle_interval),
                 // `close_after`, or `truncate` of an empty body: send it all, then close.
                 _ => {
                     if payload.is_empty() {
                         // No body frame will be polled: close at the flush of the head.
                         close.store(true, Ordering::Release);
                     }
-                    MockBody::CloseAfter {
-                        data: Some(payload),
-                        close: Arc::clone(close),
-                    }
+                    MockBody::CloseAfter { data: Some(payload), close: Arc::clone(close) }
                 }
             };
             shared.finish(seq, status.as_u16());
@@ -456,12 +422,7 @@ fn answer(shared: &Shared, op: Option<Op>, parts: &Parts, body: &[u8]) -> Answer
     }
 }
 
-fn try_answer(
-    shared: &Shared,
-    op: Option<Op>,
-    parts: &Parts,
-    body: &[u8],
-) -> Result<Answer, Answer> {
+fn try_answer(shared: &Shared, op: Option<Op>, parts: &Parts, body: &[u8]) -> Result<Answer, Answer> {
     let Some(op) = op else {
         return Err(Answer::empty(StatusCode::NOT_FOUND));
     };
@@ -507,10 +468,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Answer> {
     let unsupported = || {
         Answer::text(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            format!(
-                "unsupported media type: {}",
-                String::from_utf8_lossy(value.as_bytes())
-            ),
+            format!("unsupported media type: {}", String::from_utf8_lossy(value.as_bytes())),
         )
     };
     let text = value.to_str().map_err(|_| unsupported())?;
@@ -534,19 +492,12 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Answer> {
 }
 
 fn parse<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, Answer> {
-    serde_json::from_slice(body).map_err(|e| {
-        Answer::text(
-            StatusCode::BAD_REQUEST,
-            format!("Failed to parse request body: {e}"),
-        )
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| Answer::text(StatusCode::BAD_REQUEST, format!("Failed to parse request body: {e}")))
 }
 
 /// Parses the auth headers, checks them, and returns the locked state.
-fn authorized<'a>(
-    shared: &'a Shared,
-    headers: &HeaderMap,
-) -> Result<std::sync::MutexGuard<'a, State>, Answer> {
+fn authorized<'a>(shared: &'a Shared, headers: &HeaderMap) -> Result<std::sync::MutexGuard<'a, State>, Answer> {
     let integration = integration_id(headers)?;
     let key = headers.get(AUTHORIZATION).and_then(bearer);
     let state = lock(&shared.state);
@@ -555,18 +506,11 @@ fn authorized<'a>(
 }
 
 fn integration_id(headers: &HeaderMap) -> Result<Uuid, Answer> {
-    let bad = |why: String| {
-        Answer::text(
-            StatusCode::BAD_REQUEST,
-            format!("Failed to parse request headers: {why}"),
-        )
-    };
+    let bad = |why: String| Answer::text(StatusCode::BAD_REQUEST, format!("Failed to parse request headers: {why}"));
     let Some(value) = headers.get(INTEGRATION_ID_HEADER) else {
         return Err(bad(format!("missing field `{INTEGRATION_ID_HEADER}`")));
     };
-    let text = value
-        .to_str()
-        .map_err(|_| bad(format!("invalid value for field `{INTEGRATION_ID_HEADER}`")))?;
+    let text = value.to_str().map_err(|_| bad(format!("invalid value for field `{INTEGRATION_ID_HEADER}`")))?;
     Uuid::parse_str(text).map_err(|e| bad(format!("UUID parsing failed: {e}")))
 }
 
@@ -614,29 +558,20 @@ async fn control(shared: &Shared, route: Control, req: Request<Incoming>) -> Res
     let (parts, body) = req.into_parts();
     let answer = match read_body(body).await {
         Ok(body) => control_answer(shared, route, &parts.method, &body),
-        Err(_) => Answer::text(
-            StatusCode::BAD_REQUEST,
-            "unreadable request body".to_owned(),
-        ),
+        Err(_) => Answer::text(StatusCode::BAD_REQUEST, "unreadable request body".to_owned()),
     };
     respond(shared, answer, &parts.headers)
 }
 
 fn control_answer(shared: &Shared, route: Control, method: &Method, body: &[u8]) -> Answer {
     let body: &[u8] = if body.is_empty() { b"{}" } else { body };
-    let bad = |what: &str, e: serde_json::Error| {
-        Answer::text(StatusCode::BAD_REQUEST, format!("invalid {what}: {e}"))
-    };
+    let bad = |what: &str, e: serde_json::Error| Answer::text(StatusCode::BAD_REQUEST, format!("invalid {what}: {e}"));
     match (route, method) {
         (Control::Health, &Method::GET) => Answer::json_static(br#"{"ok":true}"#),
-        (Control::AccessCodes, &Method::POST) => {
-            match serde_json::from_slice::<MintRequest>(body) {
-                Ok(req) => Answer::json(
-                    &shared.mint(req.expires_in_secs.unwrap_or(ACCESS_CODE_LIFETIME_SECS)),
-                ),
-                Err(e) => bad("access code request", e),
-            }
-        }
+        (Control::AccessCodes, &Method::POST) => match serde_json::from_slice::<MintRequest>(body) {
+            Ok(req) => Answer::json(&shared.mint(req.expires_in_secs.unwrap_or(ACCESS_CODE_LIFETIME_SECS))),
+            Err(e) => bad("access code request", e),
+        },
         (Control::Faults, &Method::POST) => match serde_json::from_slice(body) {
             Ok(fault) => match shared.faults.push(&fault) {
                 Ok(()) => Answer::json_static(b"{}"),

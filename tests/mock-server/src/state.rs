@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::answer::Answer;
 use crate::{
-    DEMO_API_KEY, DEMO_BUSINESS_NAME, DEMO_CLAIM_NUMBER, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-    DEMO_JOB_EXTERNAL_ID, DEMO_JOB_IMAGE_URL, DEMO_JOB_NUMBER,
+    DEMO_API_KEY, DEMO_BUSINESS_NAME, DEMO_CLAIM_NUMBER, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_JOB_EXTERNAL_ID,
+    DEMO_JOB_IMAGE_URL, DEMO_JOB_NUMBER,
 };
 
 /// Parses a fixed UUID at compile time (a bad literal fails the build, never a request).
@@ -185,10 +185,7 @@ impl State {
             jobs,
             by_external,
             sites,
-            businesses: vec![Business {
-                id: DEMO_BUSINESS,
-                name: DEMO_BUSINESS_NAME.to_owned(),
-            }],
+            businesses: vec![Business { id: DEMO_BUSINESS, name: DEMO_BUSINESS_NAME.to_owned() }],
             keys,
             codes: HashMap::new(),
             prepared: 0,
@@ -222,11 +219,7 @@ impl State {
             ));
         };
         match self.keys.get(key) {
-            None => Err(Answer::error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "invalid API key",
-            )),
+            None => Err(Answer::error(StatusCode::UNAUTHORIZED, "unauthorized", "invalid API key")),
             Some(owner) if *owner != integration => Err(Answer::error(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -238,11 +231,7 @@ impl State {
 
     pub(crate) fn integrations_insert(&mut self, req: IntegrationsInsertRequest) -> Answer {
         if req.client_id != DEMO_CLIENT_ID || req.client_secret != DEMO_CLIENT_SECRET {
-            return Answer::error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "invalid client credentials",
-            );
+            return Answer::error(StatusCode::UNAUTHORIZED, "unauthorized", "invalid client credentials");
         }
         match self.codes.remove(&req.access_code) {
             None => {
@@ -253,20 +242,13 @@ impl State {
                 )
             }
             Some(Some(expires)) if Instant::now() >= expires => {
-                return Answer::error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_access_code",
-                    "the access code has expired",
-                )
+                return Answer::error(StatusCode::BAD_REQUEST, "invalid_access_code", "the access code has expired")
             }
             Some(_) => {}
         }
         let api_key = format!("pk_live_{}", Uuid::new_v4().simple());
         let integration_id = Uuid::new_v4();
-        let answer = Answer::json(&IntegrationsInsertResponse {
-            api_key: &api_key,
-            integration_id,
-        });
+        let answer = Answer::json(&IntegrationsInsertResponse { api_key: &api_key, integration_id });
         self.keys.insert(api_key, integration_id);
         answer
     }
@@ -302,10 +284,7 @@ impl State {
             );
         }
         let mode = req.if_.map_or(IfExists::Update, |c| c.exists);
-        if let Some(job) = self
-            .find(&req.identity)
-            .and_then(|id| self.jobs.get_mut(&id))
-        {
+        if let Some(job) = self.find(&req.identity).and_then(|id| self.jobs.get_mut(&id)) {
             job.site_id = data.repairer_site_id;
             match mode {
                 IfExists::Update => {
@@ -377,9 +356,7 @@ impl State {
     }
 
     pub(crate) fn businesses_list(&self) -> Answer {
-        Answer::json(&BusinessesListResponse {
-            items: &self.businesses,
-        })
+        Answer::json(&BusinessesListResponse { items: &self.businesses })
     }
 }
 

@@ -11,18 +11,11 @@ async fn jobs_get_returns_the_seeded_job_by_external_id_and_by_id() {
     let server = start().await;
     let client = reqwest::Client::new();
 
-    let by_external = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"external": DEMO_JOB_EXTERNAL_ID}}),
-    )
-    .await;
+    let by_external =
+        call(&client, &server, "jobs.get", &json!({"identity": {"external": DEMO_JOB_EXTERNAL_ID}})).await;
     assert_eq!(by_external.status, 200);
     assert_eq!(by_external.content_type(), Some("application/json"));
-    assert!(by_external
-        .header("x-request-id")
-        .is_some_and(|v| v.len() == 32));
+    assert!(by_external.header("x-request-id").is_some_and(|v| v.len() == 32));
     let job = by_external.json();
     assert_eq!(job["id"], DEMO_JOB_ID);
     assert_eq!(job["site_id"], DEMO_SITE_ID);
@@ -34,24 +27,12 @@ async fn jobs_get_returns_the_seeded_job_by_external_id_and_by_id() {
     assert_eq!(job["work_provider_id"], json!(null));
     assert!(job["vehicle"].is_object());
 
-    let by_id = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"id": DEMO_JOB_ID}}),
-    )
-    .await;
+    let by_id = call(&client, &server, "jobs.get", &json!({"identity": {"id": DEMO_JOB_ID}})).await;
     assert_eq!(by_id.status, 200);
     assert_eq!(by_id.json(), job);
 
     // The `repairer.` spelling is the same method.
-    let repairer = call(
-        &client,
-        &server,
-        "repairer.jobs.get",
-        &json!({"identity": {"id": DEMO_JOB_ID}}),
-    )
-    .await;
+    let repairer = call(&client, &server, "repairer.jobs.get", &json!({"identity": {"id": DEMO_JOB_ID}})).await;
     assert_eq!(repairer.json(), job);
 }
 
@@ -59,21 +40,10 @@ async fn jobs_get_returns_the_seeded_job_by_external_id_and_by_id() {
 async fn jobs_get_unknown_job_is_not_found() {
     let server = start().await;
     let client = reqwest::Client::new();
-    let r = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"external": "nope"}}),
-    )
-    .await;
+    let r = call(&client, &server, "jobs.get", &json!({"identity": {"external": "nope"}})).await;
     r.assert_error(404, "not_found");
-    let r = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"id": "00000000-0000-4000-8000-000000000000"}}),
-    )
-    .await;
+    let r =
+        call(&client, &server, "jobs.get", &json!({"identity": {"id": "00000000-0000-4000-8000-000000000000"}})).await;
     r.assert_error(404, "not_found");
 }
 
@@ -83,10 +53,7 @@ async fn businesses_list_lists_the_seeded_business() {
     let client = reqwest::Client::new();
     let r = call(&client, &server, "businesses.list", &json!({})).await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.json(),
-        json!({"items": [{"id": DEMO_BUSINESS_ID, "name": DEMO_BUSINESS_NAME}]})
-    );
+    assert_eq!(r.json(), json!({"items": [{"id": DEMO_BUSINESS_ID, "name": DEMO_BUSINESS_NAME}]}));
 }
 
 #[tokio::test]
@@ -106,21 +73,10 @@ async fn auth_failures() {
         .unwrap();
     let r = reply(resp).await;
     r.assert_text(400, "Failed to parse request headers: ");
-    assert!(
-        r.text.contains("missing field `partly-integration-id`"),
-        "{r:?}"
-    );
+    assert!(r.text.contains("missing field `partly-integration-id`"), "{r:?}");
 
     // Integration id that is not a UUID.
-    let r = call_as(
-        &client,
-        &server,
-        "jobs.get",
-        DEMO_API_KEY,
-        "not-a-uuid",
-        &body,
-    )
-    .await;
+    let r = call_as(&client, &server, "jobs.get", DEMO_API_KEY, "not-a-uuid", &body).await;
     r.assert_text(400, "Failed to parse request headers: ");
 
     // No authorization header.
@@ -145,40 +101,16 @@ async fn auth_failures() {
     reply(resp).await.assert_error(401, "unauthorized");
 
     // Unknown key.
-    let r = call_as(
-        &client,
-        &server,
-        "jobs.get",
-        "pk_live_nope",
-        DEMO_INTEGRATION_ID,
-        &body,
-    )
-    .await;
+    let r = call_as(&client, &server, "jobs.get", "pk_live_nope", DEMO_INTEGRATION_ID, &body).await;
     r.assert_error(401, "unauthorized");
-    assert!(
-        !r.text.contains("pk_live_nope"),
-        "the key must not be echoed"
-    );
+    assert!(!r.text.contains("pk_live_nope"), "the key must not be echoed");
 
     // A valid key for another integration.
-    let r = call_as(
-        &client,
-        &server,
-        "jobs.get",
-        DEMO_API_KEY,
-        "00000000-0000-4000-8000-000000000001",
-        &body,
-    )
-    .await;
+    let r = call_as(&client, &server, "jobs.get", DEMO_API_KEY, "00000000-0000-4000-8000-000000000001", &body).await;
     r.assert_error(401, "unauthorized");
 
     // Every authenticated method checks auth.
-    for method in [
-        "jobs.insert",
-        "tier1.prepare",
-        "businesses.list",
-        "repairer.jobs.get",
-    ] {
+    for method in ["jobs.insert", "tier1.prepare", "businesses.list", "repairer.jobs.get"] {
         let r = call_as(
             &client,
             &server,
@@ -216,24 +148,13 @@ async fn integrations_insert_trades_a_code_for_a_working_key_once() {
     let key = installed["api_key"].as_str().unwrap().to_owned();
     let integration = installed["integration_id"].as_str().unwrap().to_owned();
     assert!(key.starts_with("pk_live_"), "{key}");
-    assert!(
-        integration.parse::<uuid_like::Uuid>().is_ok(),
-        "{integration}"
-    );
+    assert!(integration.parse::<uuid_like::Uuid>().is_ok(), "{integration}");
 
     // The new key works with its integration id, not with the demo one.
     let get = json!({"identity": {"external": DEMO_JOB_EXTERNAL_ID}});
     let r = call_as(&client, &server, "jobs.get", &key, &integration, &get).await;
     assert_eq!(r.status, 200);
-    let r = call_as(
-        &client,
-        &server,
-        "jobs.get",
-        &key,
-        DEMO_INTEGRATION_ID,
-        &get,
-    )
-    .await;
+    let r = call_as(&client, &server, "jobs.get", &key, DEMO_INTEGRATION_ID, &get).await;
     r.assert_error(401, "unauthorized");
 
     // Single use.
@@ -306,13 +227,7 @@ async fn integrations_insert_rejects_bad_codes_and_credentials() {
     assert_eq!(r.status, 200);
 
     // A missing field is a body parse error.
-    let r = call_anon(
-        &client,
-        &server,
-        "integrations.insert",
-        &json!({"access_code": "x"}),
-    )
-    .await;
+    let r = call_anon(&client, &server, "integrations.insert", &json!({"access_code": "x"})).await;
     r.assert_text(400, "Failed to parse request body: ");
 }
 
@@ -346,13 +261,7 @@ async fn jobs_insert_creates_updates_and_replaces() {
     let id = created["id"].as_str().unwrap().to_owned();
 
     // It is there afterwards, by either identity.
-    let r = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"id": id}}),
-    )
-    .await;
+    let r = call(&client, &server, "jobs.get", &json!({"identity": {"id": id}})).await;
     assert_eq!(r.json(), created);
 
     // Update merges the non-null fields given.
@@ -441,13 +350,7 @@ async fn jobs_insert_unknown_site_is_site_not_found() {
     )
     .await;
     r.assert_error(404, "site_not_found");
-    let r = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"external": "EXT-2"}}),
-    )
-    .await;
+    let r = call(&client, &server, "jobs.get", &json!({"identity": {"external": "EXT-2"}})).await;
     r.assert_error(404, "not_found");
 }
 
@@ -458,15 +361,7 @@ async fn tier1_prepare_limits_and_identifier_forms() {
     let prepare = |ids: serde_json::Value| {
         let client = &client;
         let server = &server;
-        async move {
-            call(
-                client,
-                server,
-                "tier1.prepare",
-                &json!({"identifiers": ids}),
-            )
-            .await
-        }
+        async move { call(client, server, "tier1.prepare", &json!({"identifiers": ids})).await }
     };
 
     let r = prepare(json!([{"chassis_number": "JTDBZ3FE20J012345"}])).await;
@@ -481,19 +376,13 @@ async fn tier1_prepare_limits_and_identifier_forms() {
     ]))
     .await;
     assert_eq!(r.status, 200, "{r:?}");
-    let hundred: Vec<_> = (0..100)
-        .map(|i| json!({"chassis_number": format!("VIN{i}")}))
-        .collect();
+    let hundred: Vec<_> = (0..100).map(|i| json!({"chassis_number": format!("VIN{i}")})).collect();
     assert_eq!(prepare(json!(hundred)).await.status, 200);
     assert_eq!(server.prepared_identifiers(), 105);
 
     prepare(json!([])).await.assert_error(400, "bad_request");
-    let too_many: Vec<_> = (0..101)
-        .map(|i| json!({"chassis_number": format!("VIN{i}")}))
-        .collect();
-    prepare(json!(too_many))
-        .await
-        .assert_error(400, "bad_request");
+    let too_many: Vec<_> = (0..101).map(|i| json!({"chassis_number": format!("VIN{i}")})).collect();
+    prepare(json!(too_many)).await.assert_error(400, "bad_request");
 
     for bad in [
         json!({"chassis_number": ""}),
@@ -507,22 +396,12 @@ async fn tier1_prepare_limits_and_identifier_forms() {
         let r = prepare(json!([{"chassis_number": "OK"}, bad])).await;
         r.assert_error(400, "invalid_identifier");
     }
-    assert_eq!(
-        server.prepared_identifiers(),
-        105,
-        "rejected requests queue nothing"
-    );
+    assert_eq!(server.prepared_identifiers(), 105, "rejected requests queue nothing");
 
     // `identifiers` missing or not a list: a body parse error.
     let r = call(&client, &server, "tier1.prepare", &json!({})).await;
     r.assert_text(400, "Failed to parse request body: ");
-    let r = call(
-        &client,
-        &server,
-        "repairer.tier1.prepare",
-        &json!({"identifiers": 3}),
-    )
-    .await;
+    let r = call(&client, &server, "repairer.tier1.prepare", &json!({"identifiers": 3})).await;
     r.assert_text(400, "Failed to parse request body: ");
 }
 
@@ -548,41 +427,13 @@ async fn raw_post(
 async fn framework_content_type_rules() {
     let server = start().await;
     let client = reqwest::Client::new();
-    let r = raw_post(
-        &client,
-        &server,
-        "businesses.list",
-        Some("text/plain"),
-        "{}",
-    )
-    .await;
+    let r = raw_post(&client, &server, "businesses.list", Some("text/plain"), "{}").await;
     r.assert_text(415, "unsupported media type: ");
-    let r = raw_post(
-        &client,
-        &server,
-        "businesses.list",
-        Some("application/xml"),
-        "{}",
-    )
-    .await;
+    let r = raw_post(&client, &server, "businesses.list", Some("application/xml"), "{}").await;
     r.assert_text(415, "unsupported media type: ");
-    let r = raw_post(
-        &client,
-        &server,
-        "businesses.list",
-        Some("application/json; charset=utf-8"),
-        "{}",
-    )
-    .await;
+    let r = raw_post(&client, &server, "businesses.list", Some("application/json; charset=utf-8"), "{}").await;
     assert_eq!(r.status, 200);
-    let r = raw_post(
-        &client,
-        &server,
-        "businesses.list",
-        Some("Application/JSON;charset=UTF-8"),
-        "{}",
-    )
-    .await;
+    let r = raw_post(&client, &server, "businesses.list", Some("Application/JSON;charset=UTF-8"), "{}").await;
     assert_eq!(r.status, 200);
     // No content type: read as JSON.
     let r = raw_post(&client, &server, "businesses.list", None, "{}").await;
@@ -594,46 +445,18 @@ async fn framework_body_rules() {
     let server = start().await;
     let client = reqwest::Client::new();
     // An empty body counts as `{}`.
-    let r = raw_post(
-        &client,
-        &server,
-        "businesses.list",
-        Some("application/json"),
-        "",
-    )
-    .await;
+    let r = raw_post(&client, &server, "businesses.list", Some("application/json"), "").await;
     assert_eq!(r.status, 200);
     let r = raw_post(&client, &server, "jobs.get", Some("application/json"), "").await;
     r.assert_text(400, "Failed to parse request body: ");
     assert!(r.text.contains("missing field `identity`"), "{r:?}");
     // Not JSON.
-    let r = raw_post(
-        &client,
-        &server,
-        "jobs.get",
-        Some("application/json"),
-        "{not json",
-    )
-    .await;
+    let r = raw_post(&client, &server, "jobs.get", Some("application/json"), "{not json").await;
     r.assert_text(400, "Failed to parse request body: ");
     // Not the request shape.
-    let r = raw_post(
-        &client,
-        &server,
-        "jobs.get",
-        None,
-        r#"{"identity": {"id": "nope"}}"#,
-    )
-    .await;
+    let r = raw_post(&client, &server, "jobs.get", None, r#"{"identity": {"id": "nope"}}"#).await;
     r.assert_text(400, "Failed to parse request body: ");
-    let r = raw_post(
-        &client,
-        &server,
-        "jobs.get",
-        None,
-        r#"{"identity": {"vin": "x"}}"#,
-    )
-    .await;
+    let r = raw_post(&client, &server, "jobs.get", None, r#"{"identity": {"vin": "x"}}"#).await;
     r.assert_text(400, "Failed to parse request body: ");
     // Unknown fields are ignored.
     let r = raw_post(
@@ -651,35 +474,16 @@ async fn framework_body_rules() {
 async fn framework_404_and_405_are_empty() {
     let server = start().await;
     let client = reqwest::Client::new();
-    for path in [
-        "/api/2026-01/jobs.delete",
-        "/api/2026-01/",
-        "/api/2025-01/jobs.get",
-        "/",
-    ] {
-        let resp = client
-            .post(format!("{}{path}", server.url()))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+    for path in ["/api/2026-01/jobs.delete", "/api/2026-01/", "/api/2025-01/jobs.get", "/"] {
+        let resp = client.post(format!("{}{path}", server.url())).body("{}").send().await.unwrap();
         let r = reply(resp).await;
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.text, "", "{path}");
         assert_eq!(r.content_type(), None, "{path}");
     }
     for resp in [
-        client
-            .get(method_url(&server, "jobs.get"))
-            .send()
-            .await
-            .unwrap(),
-        client
-            .put(method_url(&server, "tier1.prepare"))
-            .body("{}")
-            .send()
-            .await
-            .unwrap(),
+        client.get(method_url(&server, "jobs.get")).send().await.unwrap(),
+        client.put(method_url(&server, "tier1.prepare")).body("{}").send().await.unwrap(),
     ] {
         let r = reply(resp).await;
         assert_eq!(r.status, 405);
@@ -716,13 +520,7 @@ async fn traceparent_is_echoed_on_every_answer() {
             .send()
             .await
             .unwrap(),
-        client
-            .post(method_url(&server, "jobs.get"))
-            .header("traceparent", tp)
-            .body("nope")
-            .send()
-            .await
-            .unwrap(),
+        client.post(method_url(&server, "jobs.get")).header("traceparent", tp).body("nope").send().await.unwrap(),
         client
             .post(method_url(&server, "jobs.get"))
             .header("traceparent", tp)
@@ -730,18 +528,8 @@ async fn traceparent_is_echoed_on_every_answer() {
             .send()
             .await
             .unwrap(),
-        client
-            .post(method_url(&server, "jobs.nope"))
-            .header("traceparent", tp)
-            .send()
-            .await
-            .unwrap(),
-        client
-            .get(method_url(&server, "jobs.get"))
-            .header("traceparent", tp)
-            .send()
-            .await
-            .unwrap(),
+        client.post(method_url(&server, "jobs.nope")).header("traceparent", tp).send().await.unwrap(),
+        client.get(method_url(&server, "jobs.get")).header("traceparent", tp).send().await.unwrap(),
     ] {
         assert_eq!(resp.headers()["traceparent"], tp, "{}", resp.status());
         assert_ne!(resp.headers()["x-request-id"], first_id);

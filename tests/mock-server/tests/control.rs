@@ -36,10 +36,7 @@ async fn health() {
     let r = control(&client, &server, "GET", "health", None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"ok": true}));
-    assert!(
-        server.requests().is_empty(),
-        "control routes are not logged"
-    );
+    assert!(server.requests().is_empty(), "control routes are not logged");
 }
 
 #[tokio::test]
@@ -69,14 +66,7 @@ async fn access_codes_over_http() {
     // An empty body mints a default code too; expires_in_secs 0 is already expired.
     let r = control(&client, &server, "POST", "access_codes", None).await;
     assert_eq!(r.json()["expires_in_secs"], 900);
-    let expired = control(
-        &client,
-        &server,
-        "POST",
-        "access_codes",
-        Some(json!({"expires_in_secs": 0})),
-    )
-    .await;
+    let expired = control(&client, &server, "POST", "access_codes", Some(json!({"expires_in_secs": 0}))).await;
     let expired = expired.json();
     assert_eq!(expired["expires_in_secs"], 0);
     let r = call_anon(
@@ -111,13 +101,7 @@ async fn faults_over_http() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({}));
-    let r = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"id": DEMO_JOB_ID}}),
-    )
-    .await;
+    let r = call(&client, &server, "jobs.get", &json!({"identity": {"id": DEMO_JOB_ID}})).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.text, "busy");
     assert_eq!(r.header("retry-after"), Some("2"));
@@ -127,28 +111,10 @@ async fn faults_over_http() {
 async fn unknown_control_routes_and_methods() {
     let server = start().await;
     let client = reqwest::Client::new();
-    assert_eq!(
-        control(&client, &server, "GET", "nope", None).await.status,
-        404
-    );
-    assert_eq!(
-        control(&client, &server, "GET", "reset", None).await.status,
-        405
-    );
-    assert_eq!(
-        control(&client, &server, "POST", "requests", None)
-            .await
-            .status,
-        405
-    );
-    let r = control(
-        &client,
-        &server,
-        "POST",
-        "access_codes",
-        Some(json!({"expires_in_secs": "soon"})),
-    )
-    .await;
+    assert_eq!(control(&client, &server, "GET", "nope", None).await.status, 404);
+    assert_eq!(control(&client, &server, "GET", "reset", None).await.status, 405);
+    assert_eq!(control(&client, &server, "POST", "requests", None).await.status, 405);
+    let r = control(&client, &server, "POST", "access_codes", Some(json!({"expires_in_secs": "soon"}))).await;
     assert_eq!(r.status, 400);
 }
 
@@ -168,11 +134,7 @@ async fn the_request_log_records_what_the_server_received() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400, "no partly-integration-id");
-    client
-        .get(method_url(&server, "jobs.get"))
-        .send()
-        .await
-        .unwrap();
+    client.get(method_url(&server, "jobs.get")).send().await.unwrap();
 
     let log = server.requests();
     assert_eq!(log.len(), 3);
@@ -180,10 +142,7 @@ async fn the_request_log_records_what_the_server_received() {
     assert_eq!(first.method, "repairer.jobs.get");
     assert_eq!(first.path, "/api/2026-01/repairer.jobs.get");
     assert_eq!(first.http_method, "POST");
-    assert_eq!(
-        first.headers["authorization"],
-        format!("Bearer {DEMO_API_KEY}")
-    );
+    assert_eq!(first.headers["authorization"], format!("Bearer {DEMO_API_KEY}"));
     assert_eq!(first.headers["partly-integration-id"], DEMO_INTEGRATION_ID);
     assert_eq!(first.headers["content-type"], "application/json");
     assert_eq!(serde_json::from_str::<Value>(&first.body).unwrap(), body);
@@ -211,20 +170,10 @@ async fn the_request_log_records_what_the_server_received() {
 
 #[tokio::test]
 async fn the_request_log_is_capped() {
-    let server = MockServer::start(MockConfig {
-        log_capacity: Some(3),
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let server = MockServer::start(MockConfig { log_capacity: Some(3), ..MockConfig::default() }).await.unwrap();
     let client = reqwest::Client::new();
     for i in 0..5 {
-        client
-            .post(method_url(&server, "businesses.list"))
-            .body(format!("{{\"n\":{i}}}"))
-            .send()
-            .await
-            .unwrap();
+        client.post(method_url(&server, "businesses.list")).body(format!("{{\"n\":{i}}}")).send().await.unwrap();
     }
     let bodies: Vec<_> = server.requests().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies, [r#"{"n":2}"#, r#"{"n":3}"#, r#"{"n":4}"#]);
@@ -238,9 +187,14 @@ async fn reset_restores_the_seed() {
     // Change everything reset must undo.
     let code = server.mint_access_code();
     let unused = server.mint_access_code();
-    let installed = call_anon(&client, &server, "integrations.insert", &json!({
-        "access_code": code.access_code, "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-    }))
+    let installed = call_anon(
+        &client,
+        &server,
+        "integrations.insert",
+        &json!({
+            "access_code": code.access_code, "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+        }),
+    )
     .await
     .json();
     let key = installed["api_key"].as_str().unwrap().to_owned();
@@ -264,16 +218,8 @@ async fn reset_restores_the_seed() {
         }),
     )
     .await;
-    call(
-        &client,
-        &server,
-        "tier1.prepare",
-        &json!({"identifiers": [{"plate": "A"}]}),
-    )
-    .await;
-    server
-        .inject_fault(Fault::new("*").status(500).times(100))
-        .unwrap();
+    call(&client, &server, "tier1.prepare", &json!({"identifiers": [{"plate": "A"}]})).await;
+    server.inject_fault(Fault::new("*").status(500).times(100)).unwrap();
     assert_eq!(server.prepared_identifiers(), 1);
 
     let r = control(&client, &server, "POST", "reset", None).await;
@@ -281,58 +227,36 @@ async fn reset_restores_the_seed() {
 
     assert!(server.requests().is_empty());
     assert_eq!(server.prepared_identifiers(), 0);
-    let job = call(
-        &client,
-        &server,
-        "jobs.get",
-        &json!({"identity": {"id": DEMO_JOB_ID}}),
-    )
-    .await;
+    let job = call(&client, &server, "jobs.get", &json!({"identity": {"id": DEMO_JOB_ID}})).await;
     assert_eq!(job.status, 200, "faults are cleared");
     assert_eq!(job.json()["claim_number"], DEMO_CLAIM_NUMBER);
-    call(
+    call(&client, &server, "jobs.get", &json!({"identity": {"external": "NEW-1"}}))
+        .await
+        .assert_error(404, "not_found");
+    call_as(&client, &server, "businesses.list", &key, &integration, &json!({}))
+        .await
+        .assert_error(401, "unauthorized");
+    call_anon(
         &client,
         &server,
-        "jobs.get",
-        &json!({"identity": {"external": "NEW-1"}}),
+        "integrations.insert",
+        &json!({
+            "access_code": unused.access_code, "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
+        }),
     )
-    .await
-    .assert_error(404, "not_found");
-    call_as(
-        &client,
-        &server,
-        "businesses.list",
-        &key,
-        &integration,
-        &json!({}),
-    )
-    .await
-    .assert_error(401, "unauthorized");
-    call_anon(&client, &server, "integrations.insert", &json!({
-        "access_code": unused.access_code, "client_id": DEMO_CLIENT_ID, "client_secret": DEMO_CLIENT_SECRET,
-    }))
     .await
     .assert_error(400, "invalid_access_code");
 
     // The Rust method does the same.
     server.inject_fault(Fault::new("*").status(500)).unwrap();
     server.reset();
-    assert_eq!(
-        call(&client, &server, "businesses.list", &json!({}))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(call(&client, &server, "businesses.list", &json!({})).await.status, 200);
 }
 
 #[tokio::test]
 async fn latency_delays_api_answers() {
-    let server = MockServer::start(MockConfig {
-        latency: Duration::from_millis(150),
-        ..MockConfig::default()
-    })
-    .await
-    .unwrap();
+    let server =
+        MockServer::start(MockConfig { latency: Duration::from_millis(150), ..MockConfig::default() }).await.unwrap();
     let client = reqwest::Client::new();
     let started = Instant::now();
     let r = call(&client, &server, "businesses.list", &json!({})).await;
@@ -342,9 +266,7 @@ async fn latency_delays_api_answers() {
 
 #[tokio::test]
 async fn chaos_faults_a_share_of_calls() {
-    let server = MockServer::start(MockConfig { chaos_rate: 0.3, ..MockConfig::default() })
-        .await
-        .unwrap();
+    let server = MockServer::start(MockConfig { chaos_rate: 0.3, ..MockConfig::default() }).await.unwrap();
     let mut ok = 0;
     let mut faulted = 0;
     for _ in 0..300 {
@@ -381,15 +303,8 @@ async fn shutdown_closes_open_connections_and_does_not_hang() {
     let addr = server.addr();
     let client = reqwest::Client::new();
     // A pooled keep-alive connection, and a response trickling for a long time.
-    assert_eq!(
-        call(&client, &server, "businesses.list", &json!({}))
-            .await
-            .status,
-        200
-    );
-    server
-        .inject_fault(Fault::new("jobs.get").trickle(60_000, 1))
-        .unwrap();
+    assert_eq!(call(&client, &server, "businesses.list", &json!({})).await.status, 200);
+    server.inject_fault(Fault::new("jobs.get").trickle(60_000, 1)).unwrap();
     let slow = client
         .post(method_url(&server, "jobs.get"))
         .body(json!({"identity": {"id": DEMO_JOB_ID}}).to_string())
@@ -397,14 +312,9 @@ async fn shutdown_closes_open_connections_and_does_not_hang() {
         .await
         .unwrap();
 
-    tokio::time::timeout(Duration::from_secs(10), server.shutdown())
-        .await
-        .expect("shutdown returns");
+    tokio::time::timeout(Duration::from_secs(10), server.shutdown()).await.expect("shutdown returns");
     assert!(slow.text().await.is_err(), "the trickling answer was cut");
-    assert!(
-        tokio::net::TcpStream::connect(addr).await.is_err(),
-        "no longer listening"
-    );
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
 }
 
 #[tokio::test]
@@ -438,26 +348,20 @@ fn the_binary_prints_its_url_and_stops_on_sigterm() {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_owned();
-    let authority = url
-        .strip_prefix("http://127.0.0.1:")
-        .expect("a loopback URL");
+    let authority = url.strip_prefix("http://127.0.0.1:").expect("a loopback URL");
     let port: u16 = authority.parse().expect("a port");
     assert_ne!(port, 0);
 
     // It serves.
     let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    conn.write_all(b"GET /__mock/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
-        .unwrap();
+    conn.write_all(b"GET /__mock/health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.ends_with(r#"{"ok":true}"#), "{answer}");
 
     // SIGTERM stops it cleanly.
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {

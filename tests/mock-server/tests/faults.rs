@@ -30,10 +30,7 @@ async fn respond_with_status_answers_exactly_that_then_clears() {
     for _ in 0..2 {
         let resp = client
             .post(method_url(&server, "jobs.get"))
-            .header(
-                "traceparent",
-                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            )
+            .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
             .body(get_job().to_string())
             .send()
             .await
@@ -51,9 +48,7 @@ async fn respond_with_status_answers_exactly_that_then_clears() {
     assert_eq!(r.status, 200);
 
     // Without a body: empty, and no content type.
-    server
-        .inject_fault(Fault::new("jobs.get").status(429))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").status(429)).unwrap();
     let r = call(&client, &server, "jobs.get", &get_job()).await;
     assert_eq!(r.status, 429);
     assert_eq!(r.text, "");
@@ -61,15 +56,7 @@ async fn respond_with_status_answers_exactly_that_then_clears() {
 
     let log = server.requests();
     let faulted: Vec<_> = log.iter().map(|r| (r.status, r.fault)).collect();
-    assert_eq!(
-        faulted,
-        [
-            (Some(503), true),
-            (Some(503), true),
-            (Some(200), false),
-            (Some(429), true)
-        ]
-    );
+    assert_eq!(faulted, [(Some(503), true), (Some(503), true), (Some(200), false), (Some(429), true)]);
 }
 
 #[tokio::test]
@@ -77,74 +64,30 @@ async fn faults_match_either_spelling_star_and_unknown_methods() {
     let server = start().await;
     let client = reqwest::Client::new();
 
-    server
-        .inject_fault(Fault::new("repairer.jobs.get").status(502))
-        .unwrap();
-    assert_eq!(
-        call(&client, &server, "jobs.get", &get_job()).await.status,
-        502
-    );
-    server
-        .inject_fault(Fault::new("jobs.get").status(502))
-        .unwrap();
-    assert_eq!(
-        call(&client, &server, "repairer.jobs.get", &get_job())
-            .await
-            .status,
-        502
-    );
+    server.inject_fault(Fault::new("repairer.jobs.get").status(502)).unwrap();
+    assert_eq!(call(&client, &server, "jobs.get", &get_job()).await.status, 502);
+    server.inject_fault(Fault::new("jobs.get").status(502)).unwrap();
+    assert_eq!(call(&client, &server, "repairer.jobs.get", &get_job()).await.status, 502);
 
     // A fault on another method leaves this one alone; faults apply oldest first.
-    server
-        .inject_fault(Fault::new("tier1.prepare").status(500))
-        .unwrap();
+    server.inject_fault(Fault::new("tier1.prepare").status(500)).unwrap();
     server.inject_fault(Fault::new("*").status(504)).unwrap();
-    assert_eq!(
-        call(&client, &server, "businesses.list", &json!({}))
-            .await
-            .status,
-        504
-    );
-    assert_eq!(
-        call(&client, &server, "businesses.list", &json!({}))
-            .await
-            .status,
-        200
-    );
-    let r = call(
-        &client,
-        &server,
-        "tier1.prepare",
-        &json!({"identifiers": [{"plate": "A"}]}),
-    )
-    .await;
+    assert_eq!(call(&client, &server, "businesses.list", &json!({})).await.status, 504);
+    assert_eq!(call(&client, &server, "businesses.list", &json!({})).await.status, 200);
+    let r = call(&client, &server, "tier1.prepare", &json!({"identifiers": [{"plate": "A"}]})).await;
     assert_eq!(r.status, 500);
 
     // A method the mock does not serve can still be faulted (for generic calls).
-    server
-        .inject_fault(Fault::new("parts.search").status(503))
-        .unwrap();
-    assert_eq!(
-        call(&client, &server, "parts.search", &json!({}))
-            .await
-            .status,
-        503
-    );
-    assert_eq!(
-        call(&client, &server, "parts.search", &json!({}))
-            .await
-            .status,
-        404
-    );
+    server.inject_fault(Fault::new("parts.search").status(503)).unwrap();
+    assert_eq!(call(&client, &server, "parts.search", &json!({})).await.status, 503);
+    assert_eq!(call(&client, &server, "parts.search", &json!({})).await.status, 404);
 }
 
 #[tokio::test]
 async fn respond_without_status_delays_a_normal_answer() {
     let server = start().await;
     let client = reqwest::Client::new();
-    server
-        .inject_fault(Fault::new("jobs.get").delay_ms(200))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").delay_ms(200)).unwrap();
     let started = Instant::now();
     let r = call(&client, &server, "jobs.get", &get_job()).await;
     assert!(started.elapsed() >= Duration::from_millis(200));
@@ -157,9 +100,7 @@ async fn respond_without_status_delays_a_normal_answer() {
 async fn drop_closes_without_an_answer() {
     let server = start().await;
     let client = reqwest::Client::new();
-    server
-        .inject_fault(Fault::new("jobs.get").action(FaultAction::Drop))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").action(FaultAction::Drop)).unwrap();
     let err = client
         .post(method_url(&server, "jobs.get"))
         .body(get_job().to_string())
@@ -174,10 +115,7 @@ async fn drop_closes_without_an_answer() {
     assert!(log[0].fault);
 
     // The server is fine afterwards.
-    assert_eq!(
-        call(&client, &server, "jobs.get", &get_job()).await.status,
-        200
-    );
+    assert_eq!(call(&client, &server, "jobs.get", &get_job()).await.status, 200);
 }
 
 #[tokio::test]
@@ -186,9 +124,7 @@ async fn truncate_sends_half_the_body_then_closes() {
     let client = reqwest::Client::new();
     let full = call(&client, &server, "jobs.get", &get_job()).await.text;
 
-    server
-        .inject_fault(Fault::new("jobs.get").action(FaultAction::Truncate))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").action(FaultAction::Truncate)).unwrap();
     let resp = client
         .post(method_url(&server, "jobs.get"))
         .header("partly-integration-id", DEMO_INTEGRATION_ID)
@@ -203,20 +139,10 @@ async fn truncate_sends_half_the_body_then_closes() {
     assert!(err.is_body() || err.is_decode(), "{err:?}");
 
     // Raw: exactly half the body arrives, then EOF.
-    server
-        .inject_fault(
-            Fault::new("jobs.get")
-                .action(FaultAction::Truncate)
-                .status(500)
-                .body("0123456789"),
-        )
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").action(FaultAction::Truncate).status(500).body("0123456789")).unwrap();
     let raw = raw_exchange(&server, "jobs.get", &get_job().to_string()).await;
     assert!(raw.starts_with("HTTP/1.1 500"), "{raw}");
-    assert!(
-        raw.to_ascii_lowercase().contains("content-length: 10\r\n"),
-        "{raw}"
-    );
+    assert!(raw.to_ascii_lowercase().contains("content-length: 10\r\n"), "{raw}");
     assert!(raw.ends_with("\r\n\r\n01234"), "{raw}");
 }
 
@@ -229,9 +155,7 @@ async fn trickle_sends_the_head_at_once_and_the_body_slowly() {
     let interval = Duration::from_millis(30);
     let chunks = full.len().div_ceil(chunk) as u32;
 
-    server
-        .inject_fault(Fault::new("jobs.get").trickle(interval.as_millis() as u64, chunk))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").trickle(interval.as_millis() as u64, chunk)).unwrap();
     let started = Instant::now();
     let resp = client
         .post(method_url(&server, "jobs.get"))
@@ -257,23 +181,16 @@ async fn close_after_closes_the_connection_after_a_normal_answer() {
     let client = reqwest::Client::new();
 
     // Raw: a complete answer, then EOF (no `connection: close` warning first).
-    server
-        .inject_fault(Fault::new("jobs.get").action(FaultAction::CloseAfter))
-        .unwrap();
+    server.inject_fault(Fault::new("jobs.get").action(FaultAction::CloseAfter)).unwrap();
     let raw = raw_exchange(&server, "jobs.get", &get_job().to_string()).await;
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
-    assert!(
-        !raw.to_ascii_lowercase().contains("connection: close"),
-        "{raw}"
-    );
+    assert!(!raw.to_ascii_lowercase().contains("connection: close"), "{raw}");
     assert!(raw.ends_with('}'), "{raw}");
 
     // Through a pooling client: the answer is whole, and the next call works.
     let first = call(&client, &server, "businesses.list", &json!({})).await;
     assert_eq!(first.status, 200);
-    server
-        .inject_fault(Fault::new("businesses.list").action(FaultAction::CloseAfter))
-        .unwrap();
+    server.inject_fault(Fault::new("businesses.list").action(FaultAction::CloseAfter)).unwrap();
     let faulted = call(&client, &server, "businesses.list", &json!({})).await;
     assert_eq!(faulted.status, 200);
     assert_eq!(faulted.json(), first.json());
@@ -284,15 +201,9 @@ async fn close_after_closes_the_connection_after_a_normal_answer() {
 #[tokio::test]
 async fn invalid_faults_are_rejected() {
     let server = start().await;
-    assert!(server
-        .inject_fault(Fault::new("jobs.get").status(42))
-        .is_err());
-    assert!(server
-        .inject_fault(Fault::new("jobs.get").times(0))
-        .is_err());
-    assert!(server
-        .inject_fault(Fault::new("jobs.get").header("bad header", "x"))
-        .is_err());
+    assert!(server.inject_fault(Fault::new("jobs.get").status(42)).is_err());
+    assert!(server.inject_fault(Fault::new("jobs.get").times(0)).is_err());
+    assert!(server.inject_fault(Fault::new("jobs.get").header("bad header", "x")).is_err());
     assert!(server.inject_fault(Fault::new("")).is_err());
 
     let client = reqwest::Client::new();
@@ -302,19 +213,11 @@ async fn invalid_faults_are_rejected() {
         json!({"method": "jobs.get", "stauts": 503}),
         json!({"status": 503}),
     ] {
-        let resp = client
-            .post(format!("{}/__mock/faults", server.url()))
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap();
+        let resp = client.post(format!("{}/__mock/faults", server.url())).body(body.to_string()).send().await.unwrap();
         assert_eq!(resp.status(), 400, "{body}");
     }
     // Nothing was armed.
-    assert_eq!(
-        call(&client, &server, "jobs.get", &get_job()).await.status,
-        200
-    );
+    assert_eq!(call(&client, &server, "jobs.get", &get_job()).await.status, 200);
 }
 
 /// Sends one request on a fresh connection and reads until the server closes it.

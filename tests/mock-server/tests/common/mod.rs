@@ -6,9 +6,7 @@ use reqwest::header::HeaderMap;
 use serde_json::Value;
 
 pub async fn start() -> MockServer {
-    MockServer::start(MockConfig::default())
-        .await
-        .expect("mock server starts")
+    MockServer::start(MockConfig::default()).await.expect("mock server starts")
 }
 
 pub fn method_url(server: &MockServer, method: &str) -> String {
@@ -25,8 +23,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {:?}", self.text))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -58,11 +55,7 @@ pub async fn reply(resp: reqwest::Response) -> Reply {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.expect("body");
-    Reply {
-        status,
-        headers,
-        text,
-    }
+    Reply { status, headers, text }
 }
 
 /// POSTs `body` to `method` with the given key and integration id.
@@ -88,30 +81,12 @@ pub async fn call_as(
 }
 
 /// POSTs `body` to `method` as the demo integration.
-pub async fn call(
-    client: &reqwest::Client,
-    server: &MockServer,
-    method: &str,
-    body: &Value,
-) -> Reply {
-    call_as(
-        client,
-        server,
-        method,
-        DEMO_API_KEY,
-        DEMO_INTEGRATION_ID,
-        body,
-    )
-    .await
+pub async fn call(client: &reqwest::Client, server: &MockServer, method: &str, body: &Value) -> Reply {
+    call_as(client, server, method, DEMO_API_KEY, DEMO_INTEGRATION_ID, body).await
 }
 
 /// POSTs `body` with no auth headers.
-pub async fn call_anon(
-    client: &reqwest::Client,
-    server: &MockServer,
-    method: &str,
-    body: &Value,
-) -> Reply {
+pub async fn call_anon(client: &reqwest::Client, server: &MockServer, method: &str, body: &Value) -> Reply {
     let resp = client
         .post(method_url(server, method))
         .header("content-type", "application/json")
