@@ -18,7 +18,7 @@ const { fromNative } = require('./errors.js');
 /** The mock's seeded demo values (credentials, ids). */
 const DEMO = Object.freeze(native.mockConstants());
 
-// The fault's JSON form is the mock's own (snake_case, as in tests/fixtures/cases.json);
+// The fault's JSON form is the mock's own (snake_case, as in core/tests/fixtures/cases.json);
 // these camelCase spellings are accepted too.
 const FAULT_ALIASES = {
   delayMs: 'delay_ms',

@@ -1,6 +1,6 @@
 'use strict';
 // The behaviour shared by the Rust, Python and Node suites: every case of
-// tests/fixtures/cases.json and tests/fixtures/faults.json (read their "about").
+// core/tests/fixtures/cases.json and core/tests/fixtures/faults.json (read their "about").
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -12,7 +12,7 @@ const partly = require('partly');
 const { Client } = partly;
 const { startMock, requestsFor, DEMO } = require('./support');
 
-const FIXTURES = path.join(__dirname, '..', '..', 'tests', 'fixtures');
+const FIXTURES = path.join(__dirname, '..', '..', 'core', 'tests', 'fixtures');
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000001';
 
 function load(file) {

@@ -1,4 +1,4 @@
-"""The behaviour cases shared by the Rust, Python and Node suites (every file in tests/fixtures/
+"""The behaviour cases shared by the Rust, Python and Node suites (every file in core/tests/fixtures/
 with a "cases" list: cases.json, faults.json), each run through the blocking and the asyncio
 client. Their "about" texts define the schema; an expectation key this runner does not know
 fails the case rather than being skipped."""
@@ -28,7 +28,7 @@ from partly.testing import (
     MockServer,
 )
 
-FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "core" / "tests" / "fixtures"
 CASES: List[Dict[str, Any]] = [
     case
     for path in sorted(FIXTURES.glob("*.json"))

@@ -1,4 +1,4 @@
-//! Runs every case of `tests/fixtures/cases.json` (behaviour) and `tests/fixtures/faults.json`
+//! Runs every case of `core/tests/fixtures/cases.json` (behaviour) and `core/tests/fixtures/faults.json`
 //! (the fault matrix), which the Rust, Python and Node suites share.
 
 mod common;
@@ -103,7 +103,7 @@ fn assert_subset(want: &Value, got: &Value, path: &str) {
 }
 
 fn load(file: &str) -> Vec<Value> {
-    let path = format!("{}/../tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/tests/fixtures/{file}", env!("CARGO_MANIFEST_DIR"));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read cases")).expect("parse cases");
     doc["cases"].as_array().expect("cases").clone()
 }

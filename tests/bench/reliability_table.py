@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the fault matrix (tests/fixtures/faults.json) in every language with PARTLY_MATRIX_OUT
+"""Runs the fault matrix (core/tests/fixtures/faults.json) in every language with PARTLY_MATRIX_OUT
 set, and prints the scenario x language table of observed outcomes used in
 docs/reliability.md.
 
@@ -93,7 +93,7 @@ def main() -> int:
         run_suites(src)
     lines = [json.loads(l) for l in src.read_text().splitlines() if l.strip()]
     seen = {(l["language"], l["case"]): l for l in lines}
-    cases = json.loads((ROOT / "tests" / "fixtures" / "faults.json").read_text())["cases"]
+    cases = json.loads((ROOT / "core" / "tests" / "fixtures" / "faults.json").read_text())["cases"]
     print(f"| # | scenario | injected | {' | '.join(LANGS)} |")
     print("|---|---|---|" + "---|" * len(LANGS))
     for i, c in enumerate(cases, 1):
