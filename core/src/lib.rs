@@ -81,3 +81,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use serde_json;
 /// Re-exported for ids in the models.
 pub use uuid;
+
+/// The README's code blocks, compiled and run as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

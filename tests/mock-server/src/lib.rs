@@ -218,3 +218,8 @@ fn assert_send_sync() {
     is::<Fault>();
     is::<RecordedRequest>();
 }
+
+/// The README's code blocks, compiled and run as doctests so that they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
