@@ -1,17 +1,25 @@
 # The Node package (bindings-node/): included by the root Makefile, which defines ROOT,
 # CARGO_TARGET_DIR (exported) and CARGO.
 #
-#   make test-node   npm ci (builds the native module, debug), the node --test suite, tsc
+#   make test-node   npm ci (dev tools only), a debug build of the native module (napi build),
+#                    the node --test suite, tsc
 #   make demo-node   examples/quickstart.js against a local partly-mock
 
 NODE_DIR := $(ROOT)/bindings-node
 
 .PHONY: test-node demo-node build-node
 
-## build-node: install the package's dependencies from the lockfile; its install script
-## builds the native module partly.node with @napi-rs/cli (debug: quick to compile).
-build-node:
-	cd $(NODE_DIR) && PARTLY_NODE_PROFILE=debug npm ci --no-audit --no-fund
+NODE_TOOLS_STAMP := $(NODE_DIR)/node_modules/.partly-dev-tools
+
+$(NODE_TOOLS_STAMP): $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+## build-node: the dev tools from the lockfile (@napi-rs/cli, TypeScript), then the native module
+## of this platform, partly.<platform>.node, built with napi (debug: quick to compile), which
+## native.js loads in a checkout. The package has no install script: users get prebuilt modules.
+build-node: $(NODE_TOOLS_STAMP)
+	cd $(NODE_DIR) && ./node_modules/.bin/napi build --platform --no-js --output-dir . --dts native.d.ts
 
 ## test-node: the Node suite (node --test), then the TypeScript example under tsc --strict
 test-node: build-node
