@@ -1,4 +1,5 @@
-# The only entry points: `make demo`, `make test`, `make bench` (README.md documents them).
+# The only entry points: `make demo`, `make test`, `make bench`, `make dist`, `make dist-check`
+# (README.md documents them).
 # Everything a clean clone needs is installed from the package registries by these targets.
 
 SHELL := /bin/bash
@@ -6,12 +7,12 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
-.PHONY: all test lint-rust demo bench soak reliability test-rust demo-rust build-mock
+.PHONY: all test lint-rust test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock
 
 all: test
 
 ## test: the lint gates, then every suite (Rust, Python, Node)
-test: lint-rust test-rust test-python test-node
+test: lint-rust test-rust test-python test-node test-packaging
 
 ## lint-rust: rustfmt and clippy (warnings are errors) over the workspace and the fuzz crate
 lint-rust:
@@ -48,3 +49,28 @@ reliability: test-python build-node
 
 include bindings-python/python.mk
 include bindings-node/node.mk
+
+## test-packaging: scripts/dist.py, the release workflow, the npm platform manifests and the
+## sdist's build backend agree (tests/packaging); the artefacts themselves: make dist-check
+test-packaging: $(PY_TOOLS_STAMP)
+	$(PY) -m pytest -q tests/packaging
+
+## dist: what the SDK ships, into dist/ (scripts/dist.py all): the Python abi3 wheel (manylinux2014,
+## stripped) and sdist, the npm main package and this platform's npm package (glibc 2.17,
+## stripped), the .crate files of partly and partly-mock; then their sizes. Release builds.
+DIST_TOOLS_STAMP := $(PY_VENV)/.partly-dist-tools
+
+$(DIST_TOOLS_STAMP): scripts/requirements-dist.txt $(PY_TOOLS_STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r scripts/requirements-dist.txt
+	touch $@
+
+dist: $(DIST_TOOLS_STAMP)
+	PATH="$(PY_VENV)/bin:$$PATH" $(PY) scripts/dist.py all
+
+## dist-check: installs every artefact of dist/ where no Rust is on PATH and runs the smoke
+## scripts: the wheel on CPython 3.9 and 3.13 (pip --no-index), the sdist (refused without Rust,
+## built with it), the npm packages with npm and pnpm on Node 18 and 20 from a local registry,
+## the crates' own tests from the packaged .crate files, and a checkout's bindings as
+## contributors install them (pip install ./bindings-python, npm install of bindings-node).
+dist-check: dist build-node
+	PATH="$(PY_VENV)/bin:$$PATH" $(PY) scripts/dist.py check

@@ -135,9 +135,10 @@ def setup(skip_build: bool) -> None:
     sh([str(PY), "-m", "maturin", "build", "--release", "-q", "-o", str(wheels), "-m",
         str(ROOT / "bindings-python" / "Cargo.toml")])
     sh([str(PY), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", *map(str, wheels.glob("*.whl"))])
-    # The package's install script builds the native module; release for measurements.
-    sh(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "bindings-node",
-       env={**os.environ, "PARTLY_NODE_PROFILE": "release"})
+    # The dev tools, then a release build of the native module (partly.<platform>.node, which
+    # the package loads in a checkout) for measurements.
+    sh(["npm", "ci", "--no-audit", "--no-fund", "--silent"], cwd=ROOT / "bindings-node")
+    sh(["npm", "run", "build", "--silent"], cwd=ROOT / "bindings-node")
     sh(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=NODE_DIR)
 
 
