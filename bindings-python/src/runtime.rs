@@ -334,12 +334,16 @@ where
         for msg in msgs {
             match msg {
                 Msg::Done(value) => return Ok(value),
+                // A progress callback runs Python code: with a pass of the shutdown gate (see
+                // `spawn_async`), and not at all once the `atexit` hook has run.
                 Msg::Event(event) => {
                     woken = true;
-                    on_event(py, event)?
+                    if let Some(_pass) = shutdown::enter() {
+                        on_event(py, event)?
+                    }
                 }
                 // Back through `log::logger()`: on this thread no call is running, so the
-                // logger hands it to `pyo3-log` (the GIL is held).
+                // logger hands it to `pyo3-log` (the GIL is held), through the shutdown gate.
                 Msg::Log(record) => record.emit(),
                 Msg::Lost => {
                     return Err(crate::error::internal(
@@ -592,6 +596,10 @@ impl LoopBridge {
     /// Runs on the loop (its reader callback): settles the futures of the answers queued
     /// since the last wake-up, and schedules the progress callbacks.
     fn drain(&self, py: Python<'_>) {
+        // Settling futures and logging run Python code: hold a pass for it (see `spawn_async`).
+        // Once the `atexit` hook has run, nothing is delivered: only a daemon thread's loop can
+        // still be running then, and the process is exiting.
+        let Some(_pass) = shutdown::enter() else { return };
         #[cfg(unix)]
         if let Some(reader) = &self.reader {
             let mut buf = [0u8; 256];
@@ -800,12 +808,18 @@ where
     F: Future<Output = Outcome> + Send + 'static,
     M: FnOnce(ProgressSink) -> F,
 {
-    if shutdown::is_closed() {
+    // A pass through the shutdown gate for as long as this runs Python code (the loop's
+    // `add_reader`, `WeakKeyDictionary.get`, ...), declared first so that it is dropped last,
+    // after every `Bound` of this function: on a daemon thread, Python code may give up the GIL,
+    // and were the interpreter to finalize meanwhile, CPython (before 3.14) would end the thread
+    // with `pthread_exit()` from inside this function, whose unwinding drops those `Bound`s
+    // without the GIL (SIGSEGV). With the pass held, the `atexit` hook waits for this to return.
+    let Some(_pass) = shutdown::enter() else {
         // Its result could never be delivered (see `shutdown.rs`): fail now rather than hang.
         return Err(crate::error::partly_error(
             "Python is shutting down (partly's atexit hook has run): async calls can no longer complete".to_owned(),
         ));
-    }
+    };
     let rt = runtime_or_err()?;
     let glue = glue(py)?;
     let lp = glue.get_running_loop.bind(py).call0()?;

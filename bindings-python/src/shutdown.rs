@@ -106,12 +106,6 @@ pub fn attach<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
     Some(Python::attach(f))
 }
 
-/// Whether the `atexit` hook has run in this process.
-pub fn is_closed() -> bool {
-    let word = GATE.load(SeqCst);
-    owner(word) == u64::from(runtime::pid()) && word & CLOSED != 0
-}
-
 /// The `atexit` hook: closes the gate, then waits (GIL released) for the threads inside Python.
 #[pyfunction]
 fn close_python_gate(py: Python<'_>) {
