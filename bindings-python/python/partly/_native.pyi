@@ -1,9 +1,10 @@
 """The Rust core of the ``partly`` package (``bindings-python/src``). Use ``partly``'s public
 API instead: this module's surface may change between versions."""
 
+import os
 import uuid
 from partly.models import PrepareProgress
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
     "Client",
@@ -11,6 +12,7 @@ __all__ = [
     "authorize_url",
     "verify_state",
     "generate_state",
+    "diagnostics",
     "VERSION",
     "CORE_VERSION",
     "API_VERSION",
@@ -62,6 +64,8 @@ class Client:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         allow_insecure_http: Optional[bool] = None,
+        proxy: Union[str, Literal[False], None] = None,
+        ca_bundle: Union[str, "os.PathLike[str]", None] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
@@ -77,6 +81,10 @@ class Client:
     def user_agent(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def proxy(self) -> Optional[str]: ...
+    def diagnostics(self) -> Dict[str, Any]: ...
+    def diagnostics_async(self) -> Awaitable[Dict[str, Any]]: ...
     def close(self) -> None: ...
     def jobs_get(
         self,
@@ -194,9 +202,13 @@ class MockServer:
         port: Optional[int] = None,
         latency: Optional[float] = None,
         log_capacity: Optional[int] = None,
+        tls: Optional[bool] = None,
+        http1_only: Optional[bool] = None,
     ) -> MockServer: ...
     @property
     def url(self) -> str: ...
+    @property
+    def ca_path(self) -> Optional[str]: ...
     @property
     def closed(self) -> bool: ...
     def mint_access_code(self, expires_in: Optional[int] = None) -> Dict[str, Any]: ...
@@ -215,4 +227,12 @@ def authorize_url(
     endpoint: Optional[str] = None,
 ) -> Tuple[str, str]: ...
 def verify_state(expected: str, received: str) -> bool: ...
+def diagnostics(
+    *,
+    base_url: Optional[str] = None,
+    proxy: Union[str, Literal[False], None] = None,
+    ca_bundle: Union[str, "os.PathLike[str]", None] = None,
+    timeout: Optional[float] = None,
+    allow_insecure_http: Optional[bool] = None,
+) -> Dict[str, Any]: ...
 def generate_state() -> str: ...
