@@ -359,7 +359,7 @@ test('client settings: options, environment and defaults, checked and naming the
   const defaults = new Client({ baseUrl: 'http://127.0.0.1:9' }).settings;
   assert.deepEqual(
     { ...defaults, userAgent: undefined },
-    { baseUrl: 'http://127.0.0.1:9', integrationId: null, hasApiKey: false, timeoutMs: 30000, maxRetries: 2, userAgent: undefined },
+    { baseUrl: 'http://127.0.0.1:9', integrationId: null, hasApiKey: false, timeoutMs: 30000, maxRetries: 2, userAgent: undefined, proxy: null },
   );
   const c = new Client({ baseUrl: 'https://proxy.example/partly/', apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID, timeoutMs: 1500, maxRetries: 0 });
   assert.deepEqual(
