@@ -47,7 +47,7 @@ impl Drop for Client {
 }
 
 /// `proxy` (a URL, `False` for none, `None` for the environment) and `ca_bundle` (a path).
-pub(crate) fn network_options(
+fn network_options(
     py: Python<'_>,
     mut builder: ClientBuilder,
     proxy: Option<&Bound<'_, PyAny>>,
@@ -73,7 +73,7 @@ pub(crate) fn network_options(
 }
 
 /// The identity reported in the `user-agent`.
-pub(crate) fn sdk_identity(py: Python<'_>) -> PyResult<SdkIdentity> {
+fn sdk_identity(py: Python<'_>) -> PyResult<SdkIdentity> {
     Ok(SdkIdentity {
         product: "partly-python".into(),
         version: env!("CARGO_PKG_VERSION").into(),

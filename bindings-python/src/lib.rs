@@ -11,7 +11,6 @@ use pyo3::prelude::*;
 use partly::config::defaults;
 
 mod client;
-mod diagnostics;
 mod error;
 mod models;
 mod oauth;
@@ -68,7 +67,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shutdown::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<testing::MockServer>()?;
-    m.add_function(wrap_pyfunction!(diagnostics::diagnostics, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::generate_state, m)?)?;

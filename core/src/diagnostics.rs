@@ -7,6 +7,13 @@
 //! TLS handshake and the first byte of the answer. The answer's status does not matter (the API
 //! answers 404 there); its `Date` header gives the server's clock offset. No API key, client
 //! secret or proxy credential appears in the value.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let report = partly::diagnostics(partly::ClientBuilder::from_env()).await?;
+//! println!("{}", partly::serde_json::to_string_pretty(&report)?);
+//! # Ok(()) }
+//! ```
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -220,10 +227,9 @@ async fn probe(config: &Config, out: &mut Diagnostics) -> Result<(), ProbeError>
         ]
     } else {
         let bare = connect_host.trim_start_matches('[').trim_end_matches(']');
-        tokio::net::lookup_host((bare, connect_port))
-            .await
-            .map_err(|e| fail("dns", format!("could not resolve {connect_host}: {e}")))?
-            .collect()
+        let looked_up = tokio::net::lookup_host((bare, connect_port)).await;
+        out.timings.dns_ms = Some(ms(t.elapsed()));
+        looked_up.map_err(|e| fail("dns", format!("could not resolve {connect_host}: {e}")))?.collect()
     };
     out.timings.dns_ms = Some(ms(t.elapsed()));
     out.resolved_addresses = addrs.iter().map(|a| a.ip().to_string()).collect();

@@ -142,16 +142,11 @@ def diagnostics(
     unauthenticated request to the base URL, with the server's clock offset. Settings not given
     come from the environment, as for :class:`Client`. It never raises for a network failure:
     ``result["error"]`` says at which step and why."""
-    return cast(
-        Diagnostics,
-        _native.diagnostics(
-            base_url=base_url,
-            proxy=proxy,
-            ca_bundle=ca_bundle,
-            timeout=timeout,
-            allow_insecure_http=allow_insecure_http,
-        ),
-    )
+    client = _native_client(None, None, base_url, timeout, None, allow_insecure_http, proxy, ca_bundle)
+    try:
+        return cast(Diagnostics, client.diagnostics())
+    finally:
+        client.close()
 
 
 class _Settings:

@@ -12,7 +12,6 @@ __all__ = [
     "authorize_url",
     "verify_state",
     "generate_state",
-    "diagnostics",
     "VERSION",
     "CORE_VERSION",
     "API_VERSION",
@@ -227,12 +226,4 @@ def authorize_url(
     endpoint: Optional[str] = None,
 ) -> Tuple[str, str]: ...
 def verify_state(expected: str, received: str) -> bool: ...
-def diagnostics(
-    *,
-    base_url: Optional[str] = None,
-    proxy: Union[str, Literal[False], None] = None,
-    ca_bundle: Union[str, "os.PathLike[str]", None] = None,
-    timeout: Optional[float] = None,
-    allow_insecure_http: Optional[bool] = None,
-) -> Dict[str, Any]: ...
 def generate_state() -> str: ...
