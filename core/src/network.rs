@@ -485,7 +485,19 @@ impl Network {
             }
         }
         let verifier: Arc<dyn ServerCertVerifier> = if extra.is_empty() {
-            system_verifier().map_err(no_roots)?
+            match system_verifier() {
+                Ok(v) => v,
+                // A plain-http base URL (a local mock in a container without CA certificates)
+                // needs no roots: build the client, and refuse any TLS it might be sent to.
+                Err(e) if base_url.scheme() == "http" => {
+                    let why = no_roots(e).message().to_string();
+                    if let Some(system) = roots.first_mut() {
+                        system.warning = Some(why.clone());
+                    }
+                    Arc::new(NoRoots(why))
+                }
+                Err(e) => return Err(no_roots(e)),
+            }
         } else {
             Arc::new(rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider()).map_err(no_roots)?)
         };
@@ -546,6 +558,45 @@ pub(crate) fn http_client(
         b = b.proxy(proxy);
     }
     b.build()
+}
+
+/// The verifier of a client that has no trusted roots at all: it refuses every certificate.
+#[derive(Debug)]
+struct NoRoots(String);
+
+impl ServerCertVerifier for NoRoots {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls_pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General(self.0.clone()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(self.0.clone()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(self.0.clone()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        provider().signature_verification_algorithms.supported_schemes()
+    }
 }
 
 fn no_roots(e: rustls::Error) -> Error {

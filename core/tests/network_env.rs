@@ -66,4 +66,19 @@ async fn environment_trust_and_proxies() {
     let e = from_env().base_url(tls.url()).build().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Validation);
     assert!(e.to_string().contains("HTTPS_PROXY") && !e.to_string().contains("hunter2"), "{e}");
+
+    std::env::remove_var("HTTPS_PROXY");
+    std::env::remove_var("HTTP_PROXY");
+
+    // A machine without any CA certificate (a bare container): an https client cannot be built
+    // (a clear error saying what to install), a plain-http one to a local mock still works.
+    std::env::set_var("SSL_CERT_FILE", "/nonexistent/partly-test/ca.pem");
+    std::env::set_var("SSL_CERT_DIR", "/nonexistent/partly-test/certs");
+    let e = from_env().base_url("https://api.partly.com").build().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Connection);
+    assert!(e.to_string().contains("no trusted CA certificates") && e.to_string().contains("ca_bundle"), "{e}");
+    let client = from_env().base_url(plain.url()).build().expect("plain http needs no roots");
+    client.jobs().get(external.clone()).await.expect("plain http to the mock");
+    let client = from_env().base_url(tls.url()).ca_bundle(tls.ca_path().unwrap()).build().expect("ca_bundle alone");
+    client.jobs().get(external).await.expect("trusted through ca_bundle alone");
 }
