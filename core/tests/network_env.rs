@@ -15,6 +15,9 @@ fn from_env() -> partly::ClientBuilder {
 // One test: the variables are process-wide.
 #[tokio::test]
 async fn environment_trust_and_proxies() {
+    for var in partly::network::PROXY_ENV_VARS {
+        std::env::remove_var(var);
+    }
     let tls = tls_mock().await;
     let plain = common::mock().await;
     let proxy = ConnectProxy::start(None).await;
