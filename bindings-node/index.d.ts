@@ -29,6 +29,59 @@ export interface ClientOptions {
   maxRetries?: number;
   /** Allow plain `http://` to hosts other than this machine (off: the key would travel in clear text). */
   allowInsecureHttp?: boolean;
+  /**
+   * A proxy for every call (`http://user:password@proxy.example:3128`; credentials are never
+   * shown), or `false` for none. Default: the environment's (`HTTPS_PROXY`, `HTTP_PROXY`,
+   * `ALL_PROXY`, `NO_PROXY`, either case). Loopback base URLs are never proxied.
+   */
+  proxy?: string | false;
+  /**
+   * A PEM file of CA certificates trusted in addition to the system's (and those of
+   * `NODE_EXTRA_CA_CERTS`). A missing file, or one with no certificate, is a {@link ValidationError}.
+   */
+  caBundle?: string;
+}
+
+/** Options of {@link diagnostics}. */
+export type DiagnosticsOptions = Pick<ClientOptions, 'baseUrl' | 'proxy' | 'caBundle' | 'timeoutMs' | 'allowInsecureHttp'>;
+
+/** What {@link diagnostics} found (the same fields, snake_case, as in Python and Rust). */
+export interface Diagnostics {
+  sdk_version: string;
+  user_agent: string;
+  base_url: string;
+  proxy: {
+    /** The proxy URL with credentials redacted (`http://***@proxy:3128`); null: direct. */
+    url: string | null;
+    source: 'option' | 'environment' | 'none';
+    /** The environment variable it came from (`HTTPS_PROXY`). */
+    variable: string | null;
+    /** Why a configured proxy is not used (`loopback is never proxied`, `NO_PROXY matches the host`). */
+    bypassed: string | null;
+  };
+  /** Where trusted roots come from: `system`, `ca_bundle`, `NODE_EXTRA_CA_CERTS`. */
+  trusted_roots: Array<{ source: string; path: string | null; certificates: number | null; warning: string | null }>;
+  http2_offered: boolean;
+  resolved_addresses: string[];
+  connected_to: string | null;
+  tls_version: string | null;
+  http_version: string | null;
+  /** The status of the answer: any status means the API was reached. */
+  status: number | null;
+  server_date: string | null;
+  /** The server's clock minus this machine's (±1000 ms: `Date` has a one-second resolution). */
+  clock_offset_ms: number | null;
+  /** Milliseconds per step (null: not done or not reached). */
+  timings: {
+    dns_ms: number | null;
+    tcp_ms: number | null;
+    proxy_connect_ms: number | null;
+    tls_ms: number | null;
+    first_byte_ms: number | null;
+    total_ms: number;
+  };
+  /** Where the probe failed, if it did. */
+  error: { stage: 'dns' | 'tcp' | 'proxy' | 'tls' | 'request' | 'timeout'; message: string } | null;
 }
 
 /** Options every call accepts. */
@@ -64,6 +117,8 @@ export interface ClientSettings {
   maxRetries: number;
   /** The `user-agent` sent: `partly-node/<version> (node <version>; <os> <arch>)`. */
   userAgent: string;
+  /** The proxy calls go through (credentials redacted), or null when they go direct. */
+  proxy: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,6 +344,8 @@ export declare class Client {
    * as in the Python package. Idempotent.
    */
   close(): Promise<void>;
+  /** {@link diagnostics} with this client's settings. */
+  diagnostics(options?: { signal?: AbortSignal }): Promise<Diagnostics>;
   /** Whether {@link close} was called. */
   readonly closed: boolean;
   /** The settings in force, without secrets. */
@@ -334,6 +391,13 @@ export declare function verifyState(expected: string, received: string | undefin
 
 /** A fresh random OAuth `state`: 32 bytes from the operating system, as 64 hex characters. */
 export declare function generateState(): string;
+
+/**
+ * For a support ticket: SDK version, base URL, effective proxy (credentials redacted), where
+ * trusted roots come from, and the DNS, TCP, TLS and first-byte timings of one unauthenticated
+ * request to the base URL, with the server's clock offset. Rejects only for invalid options.
+ */
+export declare function diagnostics(options?: DiagnosticsOptions): Promise<Diagnostics>;
 
 /** The package version. */
 export declare const VERSION: string;

@@ -369,15 +369,24 @@ class Integrations {
   }
 }
 
-const CLIENT_OPTIONS = ['apiKey', 'integrationId', 'baseUrl', 'timeoutMs', 'maxRetries', 'allowInsecureHttp'];
+const CLIENT_OPTIONS = ['apiKey', 'integrationId', 'baseUrl', 'timeoutMs', 'maxRetries', 'allowInsecureHttp', 'proxy', 'caBundle'];
+
+/** `proxy`: a URL string, `false` for none, or unset for the environment's. */
+function proxyOption(value) {
+  if (value === undefined || value === null) return {};
+  if (value === false) return { noProxy: true };
+  if (typeof value === 'string') return { proxy: value };
+  throw new ValidationError(`proxy must be a URL string such as "http://proxy.example:3128", or false for none; got ${typeName(value)}`);
+}
 
 class Client {
   #caller;
 
   /**
    * @param {object} [options] apiKey, integrationId, baseUrl, timeoutMs, maxRetries,
-   *   allowInsecureHttp. Unset ones come from PARTLY_API_KEY, PARTLY_INTEGRATION_ID and
-   *   PARTLY_BASE_URL, then the core's defaults.
+   *   allowInsecureHttp, proxy, caBundle. Unset ones come from PARTLY_API_KEY,
+   *   PARTLY_INTEGRATION_ID and PARTLY_BASE_URL (proxies from HTTPS_PROXY, HTTP_PROXY,
+   *   ALL_PROXY and NO_PROXY; extra roots from NODE_EXTRA_CA_CERTS), then the core's defaults.
    */
   constructor(options_ = {}) {
     const o = options(options_, 'options', CLIENT_OPTIONS);
@@ -393,6 +402,8 @@ class Client {
       timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
       maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
       allowInsecureHttp: optional(o.allowInsecureHttp, 'boolean', 'allowInsecureHttp'),
+      ...proxyOption(o.proxy),
+      caBundle: optional(o.caBundle, 'string', 'caBundle'),
       env,
       runtime: RUNTIME,
     }, completions);
@@ -425,6 +436,14 @@ class Client {
   }
 
   /**
+   * For a support ticket: the network path to the API with this client's settings (see
+   * {@link diagnostics}). Never rejects for a network failure: `error` says where and why.
+   */
+  diagnostics(opts) {
+    return this.#caller.run(opts, (id) => this.#caller.native.diagnostics(id), unwrap, ['signal']);
+  }
+
+  /**
    * Cancels every call in flight (they reject with AbortError) and refuses new ones (they
    * reject with ValidationError). Idempotent. Resolves once done; nothing else needs releasing.
    */
@@ -438,7 +457,7 @@ class Client {
     return this.#caller.native.describe().closed;
   }
 
-  /** The settings in force, without secrets: baseUrl, integrationId, hasApiKey, timeoutMs, maxRetries, userAgent. */
+  /** The settings in force, without secrets: baseUrl, integrationId, hasApiKey, timeoutMs, maxRetries, userAgent, proxy (redacted). */
   get settings() {
     const d = this.#caller.native.describe();
     const out = {
@@ -448,6 +467,7 @@ class Client {
       timeoutMs: d.timeoutMs,
       maxRetries: d.maxRetries,
       userAgent: d.userAgent,
+      proxy: d.proxy === undefined ? null : d.proxy,
     };
     return out;
   }
@@ -519,8 +539,26 @@ function generateState() {
   return unwrap(native.generateState());
 }
 
+/**
+ * For a support ticket: the SDK version, base URL, effective proxy (credentials redacted), where
+ * trusted roots come from, and the DNS, TCP, TLS and first-byte timings of one unauthenticated
+ * request to the base URL, with the server's clock offset from its Date header. `options` are
+ * the client's (baseUrl, proxy, caBundle, timeoutMs, allowInsecureHttp; the rest from the
+ * environment). Rejects only for invalid options: a network failure is in `error`.
+ */
+async function diagnostics(options_ = {}) {
+  const o = options(options_, 'options', ['baseUrl', 'proxy', 'caBundle', 'timeoutMs', 'allowInsecureHttp']);
+  const client = new Client(o);
+  try {
+    return await client.diagnostics();
+  } finally {
+    await client.close();
+  }
+}
+
 module.exports = {
   Client,
+  diagnostics,
   authorizeUrl,
   verifyState,
   generateState,

@@ -7,6 +7,7 @@ const partly = require('./index.js');
 
 export const {
   Client,
+  diagnostics,
   authorizeUrl,
   verifyState,
   generateState,

@@ -14,6 +14,10 @@ export interface MockServerOptions {
    * after the answer). For soak tests. Default 0.
    */
   chaosRate?: number;
+  /** Serve HTTPS with a certificate from a CA generated at start (its file: {@link MockServer.caPath}). */
+  tls?: boolean;
+  /** With `tls`: offer only HTTP/1.1 (by default HTTP/2 is offered too). */
+  http1Only?: boolean;
 }
 
 /** An access code minted by the mock, with the client credentials that trade it. */
@@ -84,6 +88,8 @@ export interface RecordedRequest {
   status: number | null;
   /** Whether an injected fault shaped the answer. */
   fault: boolean;
+  /** `HTTP/1.1` or `HTTP/2` (negotiated over TLS). */
+  httpVersion: string;
 }
 
 /** The mock's seeded demo values. */
@@ -127,11 +133,13 @@ export declare class MockServer {
   private constructor();
   /** Starts a mock server. */
   static start(options?: MockServerOptions): Promise<MockServer>;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS). */
   readonly url: string;
+  /** With `tls: true`: the PEM file of the CA that signed the mock's certificate; else null. */
+  readonly caPath: string | null;
   /** Whether {@link stop} was called. */
   readonly stopped: boolean;
-  /** A {@link Client} for this mock holding its demo credentials; `options` override them. */
+  /** A {@link Client} for this mock holding its demo credentials (trusting its CA with TLS); `options` override them. */
   client(options?: ClientOptions): Client;
   /** A fresh single-use access code (`expiresInSecs: 0` gives an expired one). */
   mintAccessCode(options?: { expiresInSecs?: number }): MintedAccessCode;

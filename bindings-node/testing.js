@@ -49,30 +49,46 @@ class MockServer {
   }
 
   /**
-   * Starts a mock on a free port of 127.0.0.1.
-   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number }} [options]
+   * Starts a mock on a free port of 127.0.0.1. `tls: true` serves HTTPS with a certificate from
+   * a CA generated at start, written to `caPath` (its `client()` trusts it through `caBundle`);
+   * HTTP/2 is offered over TLS unless `http1Only: true`.
+   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, tls?: boolean, http1Only?: boolean }} [options]
    */
   static async start(options = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new ValidationError('options must be an object such as { latencyMs }');
     }
+    const known = ['latencyMs', 'logCapacity', 'chaosRate', 'tls', 'http1Only'];
     for (const key of Object.keys(options)) {
-      if (key !== 'latencyMs' && key !== 'logCapacity' && key !== 'chaosRate') {
-        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are latencyMs, logCapacity, chaosRate`);
+      if (!known.includes(key)) {
+        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are ${known.join(', ')}`);
+      }
+    }
+    for (const key of ['tls', 'http1Only']) {
+      if (options[key] !== undefined && typeof options[key] !== 'boolean') {
+        throw new ValidationError(`${key} must be a boolean, got ${typeof options[key]}`);
       }
     }
     const started = await native.startMockServer(
       optionalNumber(options.latencyMs, 'latencyMs'),
       optionalNumber(options.logCapacity, 'logCapacity'),
       optionalNumber(options.chaosRate, 'chaosRate'),
+      options.tls,
+      options.http1Only,
     );
     if (!(started instanceof native.NativeMockServer)) throw fromNative(started);
     return new MockServer(started);
   }
 
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS). */
   get url() {
     return this.#native.url;
+  }
+
+  /** With `tls: true`: the PEM file of the CA that signed the mock's certificate; else null. */
+  get caPath() {
+    const p = this.#native.caPath;
+    return p === undefined ? null : p;
   }
 
   /** Whether `stop()` was called. */
@@ -86,6 +102,7 @@ class MockServer {
       apiKey: DEMO.DEMO_API_KEY,
       integrationId: DEMO.DEMO_INTEGRATION_ID,
       baseUrl: this.url,
+      ...(this.caPath === null ? {} : { caBundle: this.caPath }),
       ...options,
     });
   }
@@ -121,7 +138,7 @@ class MockServer {
     value(this.#native.clearFaults());
   }
 
-  /** The requests received, oldest first: { method, path, httpMethod, headers, body, status, fault }. */
+  /** The requests received, oldest first: { method, path, httpMethod, httpVersion, headers, body, status, fault }. */
   requests() {
     return value(this.#native.requests());
   }

@@ -38,6 +38,12 @@ pub struct ClientOptionsInput {
     pub max_retries: Option<f64>,
     /// Allow plain http to hosts other than loopback.
     pub allow_insecure_http: Option<bool>,
+    /// A proxy URL for every call (overrides the environment).
+    pub proxy: Option<String>,
+    /// `proxy: false`: no proxy at all.
+    pub no_proxy: Option<bool>,
+    /// A PEM file of extra trusted roots.
+    pub ca_bundle: Option<String>,
     /// The values of the variables named by `envVarNames()` in the caller's `process.env`.
     pub env: Option<std::collections::HashMap<String, String>>,
     /// The runtime reported in the user agent (`node 20.20.2`).
@@ -59,6 +65,8 @@ pub struct ClientDescription {
     pub max_retries: u32,
     /// The user agent sent.
     pub user_agent: String,
+    /// The proxy calls go through (credentials redacted), if any.
+    pub proxy: Option<String>,
     /// Whether `close()` was called.
     pub closed: bool,
 }
@@ -84,6 +92,16 @@ fn build(options: ClientOptionsInput) -> Result<partly::Client, partly::Error> {
     if let Some(allow) = options.allow_insecure_http {
         b = b.allow_insecure_http(allow);
     }
+    if let Some(url) = options.proxy {
+        b = b.proxy(url);
+    }
+    if options.no_proxy == Some(true) {
+        b = b.no_proxy();
+    }
+    if let Some(path) = options.ca_bundle {
+        b = b.ca_bundle(path);
+    }
+    b = b.node_extra_ca_certs(env.get(partly::network::NODE_EXTRA_CA_CERTS).cloned());
     b = b.sdk_identity(SdkIdentity {
         product: "partly-node".into(),
         version: crate::VERSION.into(),
@@ -175,8 +193,18 @@ impl NativeClient {
             timeout_ms: c.timeout().as_secs_f64() * 1000.0,
             max_retries: c.max_retries(),
             user_agent: c.user_agent(),
+            proxy: c.network().proxy().display(),
             closed: self.calls.is_closed(),
         }
+    }
+
+    /// `diagnostics()` with this client's settings.
+    #[napi(catch_unwind)]
+    pub fn diagnostics(&self, env: &Env, call_id: u32) -> napi::Result<()> {
+        let client = self.client.clone();
+        spawn_call(env, &self.channel, &self.calls, call_id, async move {
+            Outcome::from_json_result(models::to_json_text(&client.diagnostics().await))
+        })
     }
 
     /// `jobs.get` by exactly one of `id` and `external`.
@@ -370,5 +398,5 @@ impl NativeClient {
 /// The names of the environment variables the core reads.
 #[napi(catch_unwind)]
 pub fn env_var_names() -> Vec<String> {
-    partly::config::ENV_VARS.iter().map(|s| s.to_string()).collect()
+    partly::config::ENV_VARS.iter().chain([&partly::network::NODE_EXTRA_CA_CERTS]).map(|s| s.to_string()).collect()
 }

@@ -20,6 +20,7 @@ use crate::runtime::{self, spawn_task};
 pub struct NativeMockServer {
     server: Mutex<Option<MockServer>>,
     url: String,
+    ca_path: Option<String>,
 }
 
 fn stopped() -> ErrorInfo {
@@ -47,13 +48,16 @@ impl NativeMockServer {
     }
 }
 
-/// Starts a mock server; `latency_ms` is added to every API answer.
+/// Starts a mock server; `latency_ms` is added to every API answer; `tls`: HTTPS with a CA
+/// generated at start (`ca_path`), HTTP/2 offered unless `http1_only`.
 #[napi(catch_unwind)]
 pub fn start_mock_server(
     env: &Env,
     latency_ms: Option<f64>,
     log_capacity: Option<f64>,
     chaos_rate: Option<f64>,
+    tls: Option<bool>,
+    http1_only: Option<bool>,
 ) -> napi::Result<PromiseRaw<'_, Either<NativeMockServer, ErrorInfo>>> {
     let config = (|| {
         let latency = match latency_ms {
@@ -79,7 +83,14 @@ pub fn start_mock_server(
                 return Err(error::plain_validation(&format!("chaosRate must be a number from 0 to 1, got {r}")))
             }
         };
-        Ok(MockConfig { latency, log_capacity, chaos_rate, ..Default::default() })
+        Ok(MockConfig {
+            latency,
+            log_capacity,
+            chaos_rate,
+            tls: tls.unwrap_or(false),
+            http1_only: http1_only.unwrap_or(false),
+            ..Default::default()
+        })
     })();
     env.spawn_future(async move {
         let config = match config {
@@ -91,7 +102,8 @@ pub fn start_mock_server(
         Ok(match started {
             Ok(Ok(server)) => {
                 let url = server.url();
-                Either::A(NativeMockServer { server: Mutex::new(Some(server)), url })
+                let ca_path = server.ca_path().map(|p| p.display().to_string());
+                Either::A(NativeMockServer { server: Mutex::new(Some(server)), url, ca_path })
             }
             Ok(Err(e)) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             Err(panic) => Either::B(error::panicked(panic)),
@@ -101,10 +113,16 @@ pub fn start_mock_server(
 
 #[napi]
 impl NativeMockServer {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     #[napi(getter, catch_unwind)]
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// With TLS: the PEM file of the CA that signed the server's certificate.
+    #[napi(getter, catch_unwind)]
+    pub fn ca_path(&self) -> Option<String> {
+        self.ca_path.clone()
     }
 
     /// A fresh single-use access code (`expires_in_secs`: default 15 minutes; 0: already expired).
@@ -155,6 +173,7 @@ impl NativeMockServer {
                             "method": r.method,
                             "path": r.path,
                             "httpMethod": r.http_method,
+                            "httpVersion": r.http_version,
                             "headers": r.headers,
                             "body": r.body,
                             "status": r.status,

@@ -358,13 +358,13 @@ test('the client sends its credentials, a user agent naming Node and a tracepare
 test('client settings: options, environment and defaults, checked and naming the setting', async (t) => {
   const defaults = new Client({ baseUrl: 'http://127.0.0.1:9' }).settings;
   assert.deepEqual(
-    { ...defaults, userAgent: undefined },
-    { baseUrl: 'http://127.0.0.1:9', integrationId: null, hasApiKey: false, timeoutMs: 30000, maxRetries: 2, userAgent: undefined },
+    { ...defaults, userAgent: undefined, proxy: null },
+    { baseUrl: 'http://127.0.0.1:9', integrationId: null, hasApiKey: false, timeoutMs: 30000, maxRetries: 2, userAgent: undefined, proxy: null },
   );
   const c = new Client({ baseUrl: 'https://proxy.example/partly/', apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID, timeoutMs: 1500, maxRetries: 0 });
   assert.deepEqual(
-    { ...c.settings, userAgent: undefined },
-    { baseUrl: 'https://proxy.example/partly', integrationId: DEMO.DEMO_INTEGRATION_ID, hasApiKey: true, timeoutMs: 1500, maxRetries: 0, userAgent: undefined },
+    { ...c.settings, userAgent: undefined, proxy: null },
+    { baseUrl: 'https://proxy.example/partly', integrationId: DEMO.DEMO_INTEGRATION_ID, hasApiKey: true, timeoutMs: 1500, maxRetries: 0, userAgent: undefined, proxy: null },
   );
   for (const [opts, words] of [
     [{ baseUrl: 'ftp://x' }, 'only http and https'],

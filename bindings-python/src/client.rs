@@ -46,6 +46,41 @@ impl Drop for Client {
     }
 }
 
+/// `proxy` (a URL, `False` for none, `None` for the environment) and `ca_bundle` (a path).
+fn network_options(
+    py: Python<'_>,
+    mut builder: ClientBuilder,
+    proxy: Option<&Bound<'_, PyAny>>,
+    ca_bundle: Option<&Bound<'_, PyAny>>,
+) -> PyResult<ClientBuilder> {
+    match proxy.filter(|p| !p.is_none()) {
+        None => {}
+        Some(p) if p.is_instance_of::<pyo3::types::PyBool>() => {
+            if p.is_truthy()? {
+                return Err(error::validation(
+                    py,
+                    "proxy=True is not a proxy; give its URL (\"http://proxy.example:3128\"), False for none, or None for the environment's",
+                ));
+            }
+            builder = builder.no_proxy();
+        }
+        Some(p) => builder = builder.proxy(models::req_str(p, "proxy")?),
+    }
+    if let Some(path) = models::opt_path(ca_bundle, "ca_bundle")? {
+        builder = builder.ca_bundle(path);
+    }
+    Ok(builder)
+}
+
+/// The identity reported in the `user-agent`.
+fn sdk_identity(py: Python<'_>) -> PyResult<SdkIdentity> {
+    Ok(SdkIdentity {
+        product: "partly-python".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        runtime: python_runtime(py)?.to_owned(),
+    })
+}
+
 static PYTHON_RUNTIME: PyOnceLock<String> = PyOnceLock::new();
 
 /// `CPython 3.11.7`: the runtime reported in the `user-agent`.
@@ -228,7 +263,8 @@ impl Client {
     /// Settings not given come from the environment (`PARTLY_API_KEY`, `PARTLY_INTEGRATION_ID`,
     /// `PARTLY_BASE_URL`) or the core's defaults.
     #[new]
-    #[pyo3(signature = (*, api_key=None, integration_id=None, base_url=None, timeout=None, max_retries=None, allow_insecure_http=None))]
+    #[pyo3(signature = (*, api_key=None, integration_id=None, base_url=None, timeout=None, max_retries=None, allow_insecure_http=None, proxy=None, ca_bundle=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         api_key: Option<&Bound<'_, PyAny>>,
@@ -237,8 +273,10 @@ impl Client {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<&Bound<'_, PyAny>>,
         allow_insecure_http: Option<&Bound<'_, PyAny>>,
+        proxy: Option<&Bound<'_, PyAny>>,
+        ca_bundle: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let mut builder = ClientBuilder::from_env();
+        let mut builder = network_options(py, ClientBuilder::from_env(), proxy, ca_bundle)?;
         if let Some(key) = models::opt_str(api_key, "api_key")? {
             builder = builder.api_key(key);
         }
@@ -257,11 +295,7 @@ impl Client {
         if let Some(allow) = models::opt_bool(allow_insecure_http, "allow_insecure_http")? {
             builder = builder.allow_insecure_http(allow);
         }
-        builder = builder.sdk_identity(SdkIdentity {
-            product: "partly-python".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            runtime: python_runtime(py)?.to_owned(),
-        });
+        builder = builder.sdk_identity(sdk_identity(py)?);
         let client = builder.build().py(py)?;
         Ok(Client { state: ForkSafeCell::new(State { pid: runtime::pid(), client: Some(client) }) })
     }
@@ -306,6 +340,24 @@ impl Client {
     #[getter]
     fn closed(&self) -> bool {
         self.state.with(|s| s.client.is_none())
+    }
+
+    /// The effective proxy (credentials redacted), or `None` when calls go direct.
+    #[getter]
+    fn proxy(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        Ok(self.core(py)?.config().network().proxy().display())
+    }
+
+    /// `partly.diagnostics()` with this client's settings (a dict).
+    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.core(py)?;
+        Self::run(py, async move { Outcome::from_result(Ok::<_, partly::Error>(client.diagnostics().await)) }, true)
+    }
+
+    /// `diagnostics()` as an awaitable.
+    fn diagnostics_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let client = self.core(py)?;
+        Self::run(py, async move { Outcome::from_result(Ok::<_, partly::Error>(client.diagnostics().await)) }, false)
     }
 
     /// Releases the connection pool. Calls made afterwards raise `ValidationError`.

@@ -76,6 +76,17 @@ pub fn opt_uuid_text(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Opt
     }
 }
 
+/// A path given as `str` or `os.PathLike`.
+pub fn opt_path(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<std::path::PathBuf>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => o.extract::<std::path::PathBuf>().map(Some).map_err(|_| {
+            error::validation(o.py(), format!("{name} must be a path (str or os.PathLike), got {}", type_name(o)))
+        }),
+    }
+}
+
 /// A boolean argument (`True`/`False` only: `0`, `""` or `None` are refused, not guessed).
 pub fn opt_bool(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<bool>> {
     match obj {

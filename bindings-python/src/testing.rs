@@ -23,6 +23,7 @@ struct State {
 pub struct MockServer {
     state: ForkSafeCell<State>,
     url: String,
+    ca_path: Option<String>,
 }
 
 impl Drop for MockServer {
@@ -54,15 +55,18 @@ impl MockServer {
 #[pymethods]
 impl MockServer {
     /// Starts the mock on 127.0.0.1 (or `host`) on a free port (or `port`). `latency` (seconds)
-    /// is added to every API answer.
+    /// is added to every API answer. `tls`: HTTPS with a CA generated at start (`ca_path`);
+    /// `http1_only`: do not offer HTTP/2 over TLS.
     #[new]
-    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None))]
+    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, tls=None, http1_only=None))]
     fn new(
         py: Python<'_>,
         host: Option<&Bound<'_, PyAny>>,
         port: Option<&Bound<'_, PyAny>>,
         latency: Option<&Bound<'_, PyAny>>,
         log_capacity: Option<&Bound<'_, PyAny>>,
+        tls: Option<&Bound<'_, PyAny>>,
+        http1_only: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = match models::opt_str(host, "host")? {
             Some(h) => Some(
@@ -75,18 +79,27 @@ impl MockServer {
             port: models::opt_count::<u16>(port, "port")?.unwrap_or(0),
             latency: models::opt_seconds(latency, "latency")?.unwrap_or(Duration::ZERO),
             log_capacity: models::opt_count::<usize>(log_capacity, "log_capacity")?,
+            tls: models::opt_bool(tls, "tls")?.unwrap_or(false),
+            http1_only: models::opt_bool(http1_only, "http1_only")?.unwrap_or(false),
             ..MockConfig::default()
         };
         let server = runtime::block_on(py, partly_mock::MockServer::start(config))?
             .map_err(|e| error::internal(format!("could not start the mock server: {e}")))?;
         let url = server.url();
-        Ok(MockServer { state: ForkSafeCell::new(State { pid: runtime::pid(), server: Some(server) }), url })
+        let ca_path = server.ca_path().map(|p| p.display().to_string());
+        Ok(MockServer { state: ForkSafeCell::new(State { pid: runtime::pid(), server: Some(server) }), url, ca_path })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     #[getter]
     fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// With TLS: the PEM file of the CA that signed the server's certificate.
+    #[getter]
+    fn ca_path(&self) -> Option<String> {
+        self.ca_path.clone()
     }
 
     /// Mints a single-use access code (valid 15 minutes, or `expires_in` seconds; 0: expired).

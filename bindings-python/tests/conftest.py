@@ -30,5 +30,8 @@ def aclient(mock: MockServer) -> partly.AsyncClient:
 @pytest.fixture(autouse=True)
 def no_partly_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests set the environment they need; nothing leaks in from the shell."""
-    for name in ("PARTLY_API_KEY", "PARTLY_INTEGRATION_ID", "PARTLY_BASE_URL"):
+    for name in ("PARTLY_API_KEY", "PARTLY_INTEGRATION_ID", "PARTLY_BASE_URL", "SSL_CERT_FILE", "SSL_CERT_DIR"):
         monkeypatch.delenv(name, raising=False)
+    for var in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.upper(), raising=False)

@@ -81,15 +81,9 @@ impl Client {
 
     /// A client from validated settings.
     pub fn from_config(config: Config) -> Result<Client, Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e)
-            })?;
+        let http = crate::network::http_client(&config.network, config.connect_timeout).map_err(|e| {
+            Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e)
+        })?;
         let auth = match (&config.api_key, config.integration_id) {
             (Some(key), Some(id)) => {
                 let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
@@ -305,7 +299,7 @@ impl Client {
             }
         }
         let work = async {
-            let resp = req.send().await.map_err(classify_send_error)?;
+            let resp = req.send().await.map_err(|e| classify_send_error(e, &self.inner.config.network, url))?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
             let raw = read_body(resp, self.inner.config.max_response_bytes).await?;
@@ -397,9 +391,19 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn classify_send_error(e: reqwest::Error) -> (Failure, Error) {
-    let chain = error_chain(&e);
-    if e.is_connect() {
+fn classify_send_error(e: reqwest::Error, network: &crate::network::Network, url: &reqwest::Url) -> (Failure, Error) {
+    let mut chain = error_chain(&e);
+    let tls = crate::network::find_tls_error(&e);
+    let certificate_refused = matches!(tls, Some(rustls::Error::InvalidCertificate(_)));
+    if let Some(tls) = tls {
+        chain = crate::network::explain_tls_error(tls, url.host_str().unwrap_or("the server"));
+    }
+    if let Some(via) = network.proxy().describe() {
+        chain = format!("{chain} ({via})");
+    }
+    if certificate_refused {
+        (Failure::Fatal, Error::new(ErrorKind::Connection, format!("could not connect: {chain}")).with_source(e))
+    } else if e.is_connect() {
         let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };
         (Failure::NotSent, Error::new(kind, format!("could not connect: {chain}")).with_source(e))
     } else if e.is_timeout() {

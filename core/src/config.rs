@@ -4,12 +4,14 @@
 //! here, so a change is one line.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use url::Url;
 use uuid::Uuid;
 
 use crate::error::Error;
+use crate::network::{Network, NetworkOptions, ProxyEnv, ProxySetting};
 use crate::secret::Secret;
 
 /// The defaults of design.md §3, in one place.
@@ -52,6 +54,9 @@ pub mod defaults {
     pub const ENV_BASE_URL: &str = "PARTLY_BASE_URL";
     /// Where the user's browser is sent to authorize an integration.
     pub const AUTHORIZE_URL: &str = "https://app.partly.com/auth/integration/authorize";
+    /// Whether HTTP/2 is offered over TLS (ALPN `h2`, falling back to HTTP/1.1 when the server
+    /// does not pick it). Chosen from `make bench` (tests/bench/RESULTS.md, "HTTP/1.1 vs HTTP/2").
+    pub const HTTP2: bool = true;
 }
 
 /// Which SDK and runtime the client reports in its `user-agent`.
@@ -103,6 +108,7 @@ pub struct Config {
     pub(crate) allow_insecure_http: bool,
     pub(crate) identity: SdkIdentity,
     pub(crate) max_response_bytes: usize,
+    pub(crate) network: Network,
 }
 
 impl Config {
@@ -134,6 +140,10 @@ impl Config {
     pub fn user_agent(&self) -> String {
         self.identity.user_agent()
     }
+    /// The proxy, trusted roots and TLS settings in force.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
 }
 
 impl fmt::Debug for Config {
@@ -146,6 +156,7 @@ impl fmt::Debug for Config {
             .field("connect_timeout", &self.connect_timeout)
             .field("max_retries", &self.max_retries)
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("network", &self.network)
             .finish()
     }
 }
@@ -169,6 +180,7 @@ pub struct ClientBuilder {
     identity: Option<SdkIdentity>,
     base_url_from_env: bool,
     max_response_bytes: Option<usize>,
+    network: NetworkOptions,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -179,14 +191,29 @@ impl fmt::Debug for ClientBuilder {
             .field("integration_id", &self.integration_id)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("proxy", &self.proxy_shown())
+            .field("ca_bundle", &self.network.ca_bundle)
             .finish_non_exhaustive()
     }
 }
 
 /// The names of the environment variables [`ClientBuilder::from_env`] reads, for bindings whose
 /// runtime keeps its own view of the environment (Node's `worker_threads` give each worker its
-/// own `process.env`).
-pub const ENV_VARS: [&str; 3] = [defaults::ENV_API_KEY, defaults::ENV_INTEGRATION_ID, defaults::ENV_BASE_URL];
+/// own `process.env`): the SDK's own and the proxy variables ([`crate::network::PROXY_ENV_VARS`]).
+pub const ENV_VARS: [&str; 12] = [
+    defaults::ENV_API_KEY,
+    defaults::ENV_INTEGRATION_ID,
+    defaults::ENV_BASE_URL,
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+    "REQUEST_METHOD",
+];
 
 impl ClientBuilder {
     /// A builder with every setting at its default and nothing read from the environment.
@@ -214,6 +241,7 @@ impl ClientBuilder {
             b.base_url = Some(url);
             b.base_url_from_env = true;
         }
+        b.network.proxy_env = Some(ProxyEnv::from_lookup(&lookup));
         b
     }
 
@@ -283,6 +311,55 @@ impl ClientBuilder {
         self
     }
 
+    /// Send every call through this proxy (`http://proxy.example:3128`, credentials allowed:
+    /// `http://user:password@proxy:3128`), whatever the environment says. By default proxies come
+    /// from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` with `NO_PROXY` exceptions (either case).
+    /// Loopback base URLs are never proxied. Credentials never appear in a message or `Debug`.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.network.proxy = ProxySetting::Url(url.into());
+        self
+    }
+
+    /// No proxy at all, whatever the environment says.
+    pub fn no_proxy(mut self) -> Self {
+        self.network.proxy = ProxySetting::Off;
+        self
+    }
+
+    /// A PEM file of CA certificates to trust in addition to the system's (a corporate
+    /// TLS-inspecting proxy's CA, a private CA). A missing file, or one with no certificate, is a
+    /// `Validation` error at [`build`](Self::build).
+    pub fn ca_bundle(mut self, path: impl Into<PathBuf>) -> Self {
+        self.network.ca_bundle = Some(path.into());
+        self
+    }
+
+    /// Extra roots from the value of `NODE_EXTRA_CA_CERTS`, trusted as Node does: added to the
+    /// others; a file that cannot be read is a logged warning, not an error. For the Node package.
+    #[doc(hidden)]
+    pub fn node_extra_ca_certs(mut self, path: Option<String>) -> Self {
+        self.network.node_extra_ca_certs = path;
+        self
+    }
+
+    /// Whether to offer HTTP/2 over TLS (default [`defaults::HTTP2`]). `false`: HTTP/1.1 only.
+    /// Plain-http base URLs always use HTTP/1.1.
+    pub fn http2(mut self, enabled: bool) -> Self {
+        self.network.http2 = Some(enabled);
+        self
+    }
+
+    fn proxy_shown(&self) -> String {
+        match &self.network.proxy {
+            ProxySetting::FromEnv => "from the environment".into(),
+            ProxySetting::Off => "off".into(),
+            ProxySetting::Url(raw) => match crate::network::parse_proxy_url(raw, "proxy") {
+                Ok(u) => crate::network::redact_url(&u),
+                Err(_) => "(invalid)".into(),
+            },
+        }
+    }
+
     /// The SDK identity reported in the `user-agent` (bindings set their language here).
     pub fn sdk_identity(mut self, identity: SdkIdentity) -> Self {
         self.identity = Some(identity);
@@ -312,7 +389,9 @@ impl ClientBuilder {
                 "backoff: the cap ({backoff_max:?}) is shorter than the first delay ({backoff_initial:?}); give a cap at least as long"
             )));
         }
+        let network = Network::build(&base_url, &self.network)?;
         Ok(Config {
+            network,
             base_url,
             api_key: self.api_key,
             integration_id,
@@ -414,15 +493,6 @@ pub(crate) fn parse_integration_id(raw: &str) -> Result<Uuid, Error> {
     })
 }
 
-fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Parses and checks a base URL: http(s) only, a host, no query or fragment, and plain http
 /// only to loopback unless `allow_insecure_http`.
 pub(crate) fn parse_base_url(raw: &str, source: &str, allow_insecure_http: bool) -> Result<Url, Error> {
@@ -435,9 +505,17 @@ pub(crate) fn parse_base_url(raw: &str, source: &str, allow_insecure_http: bool)
     match url.scheme() {
         "https" => {}
         "http" => {
-            if !allow_insecure_http && !is_loopback_host(&url) {
+            // Plain http only where it cannot leave this machine: a loopback address, or
+            // `localhost`, which the client resolves to loopback itself (never through DNS).
+            // `*.localhost` names are not: a resolver may send them anywhere.
+            if !allow_insecure_http && !crate::network::is_loopback(&url) {
+                let hint = if url.host_str().is_some_and(|h| h.to_ascii_lowercase().ends_with(".localhost")) {
+                    " (a *.localhost name may resolve to another machine; use localhost or 127.0.0.1)"
+                } else {
+                    ""
+                };
                 return Err(Error::validation(format!(
-                    "{source} {trimmed:?} uses plain http to a host that is not this machine, which would send the API key in clear text; use https, or allow_insecure_http if you really mean it"
+                    "{source} {trimmed:?} uses plain http to a host that is not certainly this machine{hint}, which would send the API key in clear text; use https, or allow_insecure_http if you really mean it"
                 )));
             }
         }
@@ -478,6 +556,11 @@ mod tests {
         assert!(parse_base_url("http://127.0.0.1:8080", "base_url", false).is_ok());
         assert!(parse_base_url("http://localhost:1", "base_url", false).is_ok());
         assert!(parse_base_url("http://[::1]:1", "base_url", false).is_ok());
+        assert!(parse_base_url("http://127.9.9.9:1", "base_url", false).is_ok());
+        // What a *.localhost name resolves to is up to the resolver (/etc/hosts, DNS): refused.
+        let e = parse_base_url("http://api.localhost:8080", "base_url", false).unwrap_err();
+        assert!(e.to_string().contains("*.localhost"), "{e}");
+        assert!(parse_base_url("https://api.localhost:8080", "base_url", false).is_ok());
         let e = parse_base_url("http://api.partly.com", "base_url", false).unwrap_err();
         assert!(e.to_string().contains("clear text"), "{e}");
         assert!(parse_base_url("http://api.partly.com", "base_url", true).is_ok());

@@ -54,11 +54,13 @@
 pub mod api;
 mod client;
 pub mod config;
+pub mod diagnostics;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod methods;
 pub mod models;
+pub mod network;
 pub mod oauth;
 mod retry;
 mod secret;
@@ -67,6 +69,7 @@ mod trace;
 pub use api::{PrepareAllOptions, PrepareBatch, PrepareProgress, PrepareReport, ProgressCallback};
 pub use client::{CallOptions, Client};
 pub use config::{ClientBuilder, Config, SdkIdentity};
+pub use diagnostics::{diagnostics, Diagnostics};
 pub use error::{Error, ErrorKind, Result};
 pub use models::{
     IfExists, InstallRequest, InstallResponse, Job, JobData, JobIdentity, JobInsert, JobStatus, PrepareResponse,

@@ -18,6 +18,8 @@ pub(crate) enum Failure {
     MaybeSent,
     /// The server answered with this status.
     Status(u16),
+    /// Nothing was sent, and trying again cannot help (the server's TLS certificate was refused).
+    Fatal,
 }
 
 /// What the retry loop does next.
@@ -52,6 +54,7 @@ impl Policy {
         }
         let retryable = match failure {
             Failure::NotSent => true,
+            Failure::Fatal => false,
             Failure::MaybeSent => resend == Resend::Safe,
             Failure::Status(s) => resend == Resend::Safe && RETRY_STATUSES.contains(&s),
         };

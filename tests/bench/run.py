@@ -62,6 +62,13 @@ class Mock:
             self.stop()
             raise RuntimeError(f"partly-mock did not start: {line!r}")
         self.url = line.removeprefix("listening on ")
+        self.ca: str | None = None
+        if "--tls" in extra:
+            ca = self.proc.stdout.readline().strip()
+            if not ca.startswith("ca certificate "):
+                self.stop()
+                raise RuntimeError(f"partly-mock --tls printed no CA line: {ca!r}")
+            self.ca = ca.removeprefix("ca certificate ")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -148,7 +155,7 @@ def setup(skip_build: bool) -> None:
 SCENARIOS = ["get", "insert", "prepare"]
 
 
-def rust_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: int) -> list[str]:
+def rust_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: object) -> list[str]:
     cmd = [str(TARGET / "release" / "partly-bench"), "--client", client, "--scenario", scenario, "--url", url,
            "--calls", str(calls), "--concurrency", str(conc)]
     for k, v in kw.items():
@@ -170,7 +177,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer calls, one repetition")
     ap.add_argument("--skip-build", action="store_true")
-    ap.add_argument("--only", default="", help="comma list of groups: rust,python,asyncio,node,bulk,cold,memory")
+    ap.add_argument("--only", default="", help="comma list of groups: rust,python,asyncio,node,bulk,tls,cold,memory")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args()
     if shutil.which("taskset") is None:
@@ -234,6 +241,21 @@ def main() -> int:
             f"speed-up vs loop {seq['wall_s'] / py_bulk['wall_s']:.1f}x (at most {seq['wall_s'] / ideal:.1f}x at 8 in flight), "
             f"vs ideal {py_bulk['wall_s'] / ideal:.2f}x; with concurrency=16: {py_bulk16['wall_s']:.2f} s, "
             f"{seq['wall_s'] / py_bulk16['wall_s']:.1f}x the loop, {py_bulk16['wall_s'] / (ideal / 2):.2f}x its ideal of {ideal / 2:.3f} s")
+
+    if want("tls"):
+        # HTTP/1.1 vs HTTP/2 over TLS for prepare_all (Rust core; the bindings share its
+        # transport): the default of `http2` (core/src/config.rs, defaults::HTTP2) is chosen
+        # from these rows. Without latency the mock's CPU is the limit; at 20 ms it is the
+        # number of requests in flight.
+        ids = 50_000 if args.quick else 300_000
+        for latency in ["0", "20"]:
+            n_ids = ids if latency == "0" else ids // 3
+            with Mock("--tls", "--latency-ms", latency) as tls:
+                for conc in [16, 64]:
+                    for proto, flag in [("HTTP/1.1", "false"), ("HTTP/2", "true")]:
+                        r = best_of(reps, lambda: run_client(rust_cmd(
+                            "partly", "bulk", tls.url, n_ids, conc, http2=flag, ca_bundle=tls.ca)))
+                        rows.append(row(f"tls prepare_all x{conc}, {latency} ms latency", proto, r))
 
     if want("cold"):
         def cold(cmd: list[str]) -> float:

@@ -10,7 +10,8 @@
 
 ``partly.AsyncClient`` has the same methods for asyncio. Errors are :class:`PartlyError`
 subclasses (``partly.errors``); results are typed objects with ``to_dict()`` (``partly.models``);
-``partly.oauth`` helps with the install flow; ``partly.testing.MockServer`` runs a local Partly
+``partly.oauth`` helps with the install flow; ``partly.diagnostics()`` reports the network path
+to the API for support tickets; ``partly.testing.MockServer`` runs a local Partly
 API for your tests. Log records go to the ``logging`` logger ``"partly"``.
 """
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging as _logging
 
 from . import errors, models, oauth
-from ._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient, Client
+from ._client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, AsyncClient, Client, Diagnostics, diagnostics
 from ._native import API_VERSION, DEFAULT_BASE_URL, VERSION
 from .errors import (
     ApiError,
@@ -56,6 +57,8 @@ _logging.getLogger("partly").addHandler(_logging.NullHandler())
 __all__ = [
     "Client",
     "AsyncClient",
+    "diagnostics",
+    "Diagnostics",
     "PartlyError",
     "ValidationError",
     "ConnectionError",

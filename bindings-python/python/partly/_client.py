@@ -3,9 +3,10 @@ keyword arguments, over the same Rust core (``partly._native``)."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from types import TracebackType
-from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Type, Union
+from typing import Any, Callable, List, Literal, Mapping, Optional, Sequence, Type, TypedDict, Union, cast
 
 from . import _native
 from .models import (
@@ -17,9 +18,13 @@ from .models import (
     VehicleIdentifier,
 )
 
-__all__ = ["Client", "AsyncClient"]
+__all__ = ["Client", "AsyncClient", "diagnostics", "Diagnostics"]
 
 UuidLike = Union[str, uuid.UUID]
+ProxyOption = Union[str, Literal[False], None]
+"""A proxy URL (``"http://user:password@proxy:3128"``), ``False`` for none, or ``None`` for the
+environment's (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` with ``NO_PROXY``, either case)."""
+PathLike = Union[str, "os.PathLike[str]"]
 IfExistsWord = Literal["update", "replace"]
 ProgressCallback = Callable[[PrepareProgress], object]
 
@@ -33,9 +38,10 @@ def _repr(client: _native.Client, cls: str) -> str:
     if client.closed:
         return f"{cls}(closed)"
     key = "***" if client.has_api_key else None
+    proxy = f", proxy={client.proxy!r}" if client.proxy is not None else ""
     return (
         f"{cls}(base_url={client.base_url!r}, integration_id={client.integration_id!r}, "
-        f"api_key={key!r}, timeout={client.timeout!r}, max_retries={client.max_retries!r})"
+        f"api_key={key!r}, timeout={client.timeout!r}, max_retries={client.max_retries!r}{proxy})"
     )
 
 
@@ -46,6 +52,8 @@ def _native_client(
     timeout: Optional[float],
     max_retries: Optional[int],
     allow_insecure_http: bool,
+    proxy: ProxyOption,
+    ca_bundle: Optional[PathLike],
 ) -> _native.Client:
     return _native.Client(
         api_key=api_key,
@@ -54,7 +62,91 @@ def _native_client(
         timeout=timeout,
         max_retries=max_retries,
         allow_insecure_http=allow_insecure_http,
+        proxy=proxy,
+        ca_bundle=ca_bundle,
     )
+
+
+class DiagnosticsProxy(TypedDict):
+    """The proxy in force for the base URL."""
+
+    url: Optional[str]
+    """The proxy URL with credentials redacted (``http://***@proxy:3128``); ``None``: direct."""
+    source: Literal["option", "environment", "none"]
+    variable: Optional[str]
+    """The environment variable it came from (``HTTPS_PROXY``)."""
+    bypassed: Optional[str]
+    """Why a configured proxy is not used (``loopback is never proxied``, ``NO_PROXY ...``)."""
+
+
+class DiagnosticsRoots(TypedDict):
+    """One source of trusted roots."""
+
+    source: str
+    """``system`` or ``ca_bundle``."""
+    path: Optional[str]
+    certificates: Optional[int]
+    warning: Optional[str]
+
+
+class DiagnosticsTimings(TypedDict):
+    """Milliseconds per step (``None``: not done or not reached)."""
+
+    dns_ms: Optional[float]
+    tcp_ms: Optional[float]
+    proxy_connect_ms: Optional[float]
+    tls_ms: Optional[float]
+    first_byte_ms: Optional[float]
+    total_ms: float
+
+
+class DiagnosticsError(TypedDict):
+    """Where the probe failed."""
+
+    stage: Literal["dns", "tcp", "proxy", "tls", "request", "timeout"]
+    message: str
+
+
+class Diagnostics(TypedDict):
+    """What :func:`partly.diagnostics` found (the same fields in Rust and Node)."""
+
+    sdk_version: str
+    user_agent: str
+    base_url: str
+    proxy: DiagnosticsProxy
+    trusted_roots: List[DiagnosticsRoots]
+    http2_offered: bool
+    resolved_addresses: List[str]
+    connected_to: Optional[str]
+    tls_version: Optional[str]
+    http_version: Optional[str]
+    status: Optional[int]
+    """The status of the answer: any status means the API was reached."""
+    server_date: Optional[str]
+    clock_offset_ms: Optional[int]
+    """The server's clock minus this machine's (±1000 ms: ``Date`` has a one-second resolution)."""
+    timings: DiagnosticsTimings
+    error: Optional[DiagnosticsError]
+
+
+def diagnostics(
+    *,
+    base_url: Optional[str] = None,
+    proxy: ProxyOption = None,
+    ca_bundle: Optional[PathLike] = None,
+    timeout: Optional[float] = None,
+    allow_insecure_http: bool = False,
+) -> Diagnostics:
+    """For a support ticket: the SDK version, base URL, effective proxy (credentials redacted),
+    where trusted roots come from, and the DNS, TCP, TLS and first-byte timings of one
+    unauthenticated request to the base URL, with the server's clock offset. Settings not given
+    come from the environment, as for :class:`Client`. It never raises for a network failure:
+    ``result["error"]`` says at which step and why."""
+    client = _native_client(None, None, base_url, timeout, None, allow_insecure_http, proxy, ca_bundle)
+    try:
+        return cast(Diagnostics, client.diagnostics())
+    finally:
+        client.close()
 
 
 class _Settings:
@@ -89,6 +181,11 @@ class _Settings:
     def closed(self) -> bool:
         """Whether ``close()`` was called."""
         return self._native.closed
+
+    @property
+    def proxy(self) -> Optional[str]:
+        """The proxy calls go through (credentials redacted), or ``None`` when they go direct."""
+        return self._native.proxy
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +322,11 @@ class Client(_Settings):
     ``PARTLY_INTEGRATION_ID``, ``PARTLY_BASE_URL``) or the default (``https://api.partly.com``,
     30 s per attempt, 2 retries). Without an API key only ``integrations.insert`` works.
     ``timeout`` is in seconds, per attempt; there is no "wait forever".
+
+    ``proxy``: a proxy URL (credentials allowed, never shown), ``False`` for none; by default the
+    environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, either case).
+    Loopback base URLs are never proxied. ``ca_bundle``: a PEM file of CA certificates trusted in
+    addition to the system's (``SSL_CERT_FILE`` works too).
     """
 
     jobs: Jobs
@@ -243,8 +345,12 @@ class Client(_Settings):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         max_retries: Optional[int] = DEFAULT_MAX_RETRIES,
         allow_insecure_http: bool = False,
+        proxy: ProxyOption = None,
+        ca_bundle: Optional[PathLike] = None,
     ) -> None:
-        self._native = _native_client(api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http)
+        self._native = _native_client(
+            api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http, proxy, ca_bundle
+        )
         self.jobs = Jobs(self._native)
         self.tier1 = Tier1(self._native)
         self.integrations = Integrations(self._native)
@@ -264,6 +370,10 @@ class Client(_Settings):
         A method the SDK does not know is resent only when the connection was never made,
         unless ``idempotent=True`` says it is safe."""
         return self._native.call(method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent)
+
+    def diagnostics(self) -> Diagnostics:
+        """:func:`partly.diagnostics` with this client's settings."""
+        return cast(Diagnostics, self._native.diagnostics())
 
     def close(self) -> None:
         """Releases the connection pool. Later calls raise :class:`~partly.ValidationError`."""
@@ -423,8 +533,12 @@ class AsyncClient(_Settings):
         timeout: Optional[float] = DEFAULT_TIMEOUT,
         max_retries: Optional[int] = DEFAULT_MAX_RETRIES,
         allow_insecure_http: bool = False,
+        proxy: ProxyOption = None,
+        ca_bundle: Optional[PathLike] = None,
     ) -> None:
-        self._native = _native_client(api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http)
+        self._native = _native_client(
+            api_key, integration_id, base_url, timeout, max_retries, allow_insecure_http, proxy, ca_bundle
+        )
         self.jobs = AsyncJobs(self._native)
         self.tier1 = AsyncTier1(self._native)
         self.integrations = AsyncIntegrations(self._native)
@@ -442,6 +556,10 @@ class AsyncClient(_Settings):
         return await self._native.call_async(
             method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent
         )
+
+    async def diagnostics(self) -> Diagnostics:
+        """:func:`partly.diagnostics` with this client's settings."""
+        return cast(Diagnostics, await self._native.diagnostics_async())
 
     async def close(self) -> None:
         """Releases the connection pool. Later calls raise :class:`~partly.ValidationError`."""

@@ -1,9 +1,10 @@
 """The Rust core of the ``partly`` package (``bindings-python/src``). Use ``partly``'s public
 API instead: this module's surface may change between versions."""
 
+import os
 import uuid
 from partly.models import PrepareProgress
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
 
 __all__ = [
     "Client",
@@ -62,6 +63,8 @@ class Client:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         allow_insecure_http: Optional[bool] = None,
+        proxy: Union[str, Literal[False], None] = None,
+        ca_bundle: Union[str, "os.PathLike[str]", None] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
@@ -77,6 +80,10 @@ class Client:
     def user_agent(self) -> str: ...
     @property
     def closed(self) -> bool: ...
+    @property
+    def proxy(self) -> Optional[str]: ...
+    def diagnostics(self) -> Dict[str, Any]: ...
+    def diagnostics_async(self) -> Awaitable[Dict[str, Any]]: ...
     def close(self) -> None: ...
     def jobs_get(
         self,
@@ -194,9 +201,13 @@ class MockServer:
         port: Optional[int] = None,
         latency: Optional[float] = None,
         log_capacity: Optional[int] = None,
+        tls: Optional[bool] = None,
+        http1_only: Optional[bool] = None,
     ) -> MockServer: ...
     @property
     def url(self) -> str: ...
+    @property
+    def ca_path(self) -> Optional[str]: ...
     @property
     def closed(self) -> bool: ...
     def mint_access_code(self, expires_in: Optional[int] = None) -> Dict[str, Any]: ...

@@ -90,6 +90,8 @@ class RecordedRequest:
     body has arrived, so a call the client gave up on still shows."""
     fault: bool
     """Whether an injected fault shaped the answer."""
+    http_version: str = "HTTP/1.1"
+    """``HTTP/1.1`` or ``HTTP/2`` (negotiated over TLS)."""
     extra: Dict[str, Any] = field(default_factory=dict, repr=False)
     """Fields of the log entry newer than this SDK version."""
 
@@ -110,15 +112,23 @@ class MockServer:
     """``partly-mock`` in this process, on a free port of 127.0.0.1.
 
     Use it as a context manager (``with MockServer() as mock:``) or call :meth:`close`.
-    ``latency`` (seconds) is added to every API answer."""
+    ``latency`` (seconds) is added to every API answer. ``tls=True`` serves HTTPS with a
+    certificate from a CA generated at start, written to :attr:`ca_path` (its clients trust it
+    through ``ca_bundle``); HTTP/2 is offered over TLS unless ``http1_only=True``."""
 
-    def __init__(self, *, latency: Optional[float] = None) -> None:
-        self._native = _native.MockServer(latency=latency)
+    def __init__(self, *, latency: Optional[float] = None, tls: bool = False, http1_only: bool = False) -> None:
+        self._native = _native.MockServer(latency=latency, tls=tls, http1_only=http1_only)
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:PORT``: pass it as ``base_url`` (or ``PARTLY_BASE_URL``)."""
+        """``http://127.0.0.1:PORT`` (``https://`` with TLS): pass it as ``base_url`` (or
+        ``PARTLY_BASE_URL``)."""
         return self._native.url
+
+    @property
+    def ca_path(self) -> Optional[str]:
+        """With ``tls=True``: the PEM file of the CA that signed the mock's certificate."""
+        return self._native.ca_path
 
     def client(
         self,
@@ -129,13 +139,14 @@ class MockServer:
         max_retries: Optional[int] = None,
     ) -> Client:
         """A :class:`partly.Client` for this mock with the demo credentials (pass
-        ``api_key=None, integration_id=None`` for one without)."""
+        ``api_key=None, integration_id=None`` for one without), trusting its CA with TLS."""
         return Client(
             api_key=api_key,
             integration_id=integration_id,
             base_url=self.url,
             timeout=timeout,
             max_retries=max_retries,
+            ca_bundle=self.ca_path,
         )
 
     def async_client(
@@ -153,6 +164,7 @@ class MockServer:
             base_url=self.url,
             timeout=timeout,
             max_retries=max_retries,
+            ca_bundle=self.ca_path,
         )
 
     def mint_access_code(self, *, expires_in: Optional[int] = None) -> AccessCode:

@@ -13,7 +13,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 /// Set by a faulted response: the connection closes at its next completed flush,
@@ -100,20 +99,20 @@ impl Body for MockBody {
     }
 }
 
-/// A TCP connection whose flush fails once its [`CloseFlag`] is set, which makes hyper
+/// A connection (TCP, or TLS over TCP) whose flush fails once its [`CloseFlag`] is set, which makes hyper
 /// drop (close) the connection right after the bytes written so far were sent.
-pub(crate) struct FaultIo {
-    pub(crate) inner: TcpStream,
+pub(crate) struct FaultIo<S> {
+    pub(crate) inner: S,
     pub(crate) close: CloseFlag,
 }
 
-impl AsyncRead for FaultIo {
+impl<S: AsyncRead + Unpin> AsyncRead for FaultIo<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
-impl AsyncWrite for FaultIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for FaultIo<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }

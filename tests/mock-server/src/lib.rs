@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ mod fault;
 mod methods;
 mod server;
 mod state;
+mod tls;
 
 pub use fault::{Fault, FaultAction};
 
@@ -62,6 +64,10 @@ pub const DEMO_BUSINESS_NAME: &str = "Demo Panel & Paint";
 /// Every API method lives under this path.
 pub const API_VERSION_PREFIX: &str = "/api/2026-01/";
 
+/// A name the TLS mock's certificate is also valid for that is not loopback, so that calls to
+/// it can go through a proxy (loopback never is); a test proxy maps it to the mock's address.
+pub const TLS_TEST_HOST: &str = "mock.partly.test";
+
 /// Default capacity of the request log.
 pub const DEFAULT_LOG_CAPACITY: usize = 100_000;
 
@@ -80,6 +86,14 @@ pub struct MockConfig {
     /// `retry-after: 0`, an HTML 502, a dropped connection, a truncated body, or a connection
     /// closed after the answer. For soak tests; 0 (the default) disables it.
     pub chaos_rate: f64,
+    /// Serve HTTPS with a certificate from a CA generated at start; the CA is written to
+    /// [`MockServer::ca_path`] for clients to trust.
+    pub tls: bool,
+    /// With `tls`: offer only HTTP/1.1 in ALPN (by default `h2` is offered too).
+    pub http1_only: bool,
+    /// With `tls`: where to write the CA certificate (PEM); by default a new temporary
+    /// directory, removed when the server is dropped.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -112,6 +126,9 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// Whether an injected fault shaped the answer.
     pub fault: bool,
+    /// `HTTP/1.1` or `HTTP/2` (negotiated over TLS).
+    #[serde(default)]
+    pub http_version: String,
 }
 
 /// A running mock server. Dropping it stops the server.
@@ -120,6 +137,7 @@ pub struct MockServer {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     accept: Option<JoinHandle<()>>,
+    tls: Option<tls::TlsIdentity>,
 }
 
 impl MockServer {
@@ -134,14 +152,30 @@ impl MockServer {
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
             config.chaos_rate,
         ));
+        let tls = match config.tls {
+            true => Some(tls::identity(host, config.ca_file.as_deref(), config.http1_only)?),
+            false => None,
+        };
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
         let (stop, stopped) = watch::channel(false);
-        let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped));
-        Ok(MockServer { shared, addr, stop, accept: Some(accept) })
+        let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped, acceptor));
+        Ok(MockServer { shared, addr, stop, accept: Some(accept), tls })
     }
 
-    /// `http://127.0.0.1:PORT` (no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://127.0.0.1:PORT` with TLS (no trailing slash).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With TLS: the file holding the CA certificate (PEM) that signed the server's certificate.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|t| t.ca_path.as_path())
+    }
+
+    /// With TLS: the CA certificate (PEM).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
     }
 
     pub fn addr(&self) -> SocketAddr {

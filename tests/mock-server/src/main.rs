@@ -1,6 +1,8 @@
-//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]`
+//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]
+//! [--tls [--http1-only] [--ca-file PATH]]`
 //!
-//! Prints `listening on http://HOST:PORT` once ready; stops on SIGTERM or Ctrl-C.
+//! Prints `listening on http://HOST:PORT` once ready (with `--tls`: `listening on
+//! https://HOST:PORT`, then `ca certificate PATH`); stops on SIGTERM or Ctrl-C.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -29,6 +31,15 @@ struct Args {
     /// Share of API calls (0.0-1.0) that get a random retryable fault (soak tests).
     #[arg(long, default_value_t = 0.0)]
     chaos_rate: f64,
+    /// Serve HTTPS with a certificate from a CA generated at start; the CA's path is printed.
+    #[arg(long)]
+    tls: bool,
+    /// With --tls: offer only HTTP/1.1 (by default HTTP/2 is offered too).
+    #[arg(long, requires = "tls")]
+    http1_only: bool,
+    /// With --tls: write the CA certificate (PEM) here instead of a new temporary directory.
+    #[arg(long, requires = "tls")]
+    ca_file: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +61,9 @@ async fn run(args: Args) -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         log_capacity: args.log_capacity,
         chaos_rate: args.chaos_rate,
+        tls: args.tls,
+        http1_only: args.http1_only,
+        ca_file: args.ca_file.clone(),
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.
@@ -71,6 +85,9 @@ async fn run(args: Args) -> ExitCode {
         let mut out = std::io::stdout().lock();
         // If nobody reads stdout, keep serving anyway.
         let _ = writeln!(out, "listening on {}", server.url()).and_then(|()| out.flush());
+        if let Some(ca) = server.ca_path() {
+            let _ = writeln!(out, "ca certificate {}", ca.display()).and_then(|()| out.flush());
+        }
     }
     stop.wait().await;
     server.shutdown().await;

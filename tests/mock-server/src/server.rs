@@ -15,8 +15,9 @@ use hyper::http::request::Parts;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
@@ -121,6 +122,12 @@ impl Shared {
             }
         }
         let entry = RecordedRequest {
+            http_version: match parts.version {
+                hyper::Version::HTTP_2 => "HTTP/2",
+                hyper::Version::HTTP_10 => "HTTP/1.0",
+                _ => "HTTP/1.1",
+            }
+            .to_owned(),
             seq,
             method: name.to_owned(),
             path: parts.uri.path().to_owned(),
@@ -181,7 +188,12 @@ impl std::error::Error for DropConnection {}
 // ---------------------------------------------------------------------------
 
 /// Accepts connections until `shutdown` turns true (or its sender is dropped).
-pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
     let mut builder = http1::Builder::new();
     // No header-read timeout: hyper's also closes idle keep-alive connections (after
     // 30 s), which would make long client tests race against the mock. Connection
@@ -196,7 +208,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut 
         match accepted {
             Ok((stream, _peer)) => {
                 let _ = stream.set_nodelay(true);
-                spawn_connection(stream, &shared, &builder, shutdown.clone());
+                spawn_connection(stream, &shared, &builder, shutdown.clone(), tls.clone());
             }
             // Out of file descriptors and the like: back off instead of spinning.
             Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -220,21 +232,56 @@ fn spawn_connection(
     shared: &Arc<Shared>,
     builder: &http1::Builder,
     mut shutdown: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     shared.conns.fetch_add(1, Ordering::AcqRel);
     let guard = ConnGuard(Arc::clone(shared));
-    let close: CloseFlag = CloseFlag::default();
-    let io = TokioIo::new(FaultIo { inner: stream, close: Arc::clone(&close) });
-    let svc_shared = Arc::clone(shared);
-    let service = service_fn(move |req| handle(Arc::clone(&svc_shared), Arc::clone(&close), req));
-    let conn = builder.serve_connection(io, service);
+    let shared = Arc::clone(shared);
+    let builder = builder.clone();
     tokio::spawn(async move {
         let _guard = guard;
+        let Some(acceptor) = tls else {
+            return serve(stream, false, shared, &builder, shutdown).await;
+        };
+        let handshake = tokio::select! {
+            r = acceptor.accept(stream) => r,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        // A client that does not trust the CA aborts the handshake: nothing to serve.
+        let Ok(stream) = handshake else { return };
+        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+        serve(stream, h2, shared, &builder, shutdown).await
+    });
+}
+
+/// Serves one connection (plain or TLS) with HTTP/1.1, or HTTP/2 when ALPN chose it.
+async fn serve<S>(
+    stream: S,
+    h2: bool,
+    shared: Arc<Shared>,
+    builder: &http1::Builder,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let close: CloseFlag = CloseFlag::default();
+    let io = TokioIo::new(FaultIo { inner: stream, close: Arc::clone(&close) });
+    let service = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&close), req));
+    if h2 {
+        let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(io, service);
         tokio::select! {
             _ = conn => {}
             _ = shutdown.wait_for(|stop| *stop) => {}
         }
-    });
+    } else {
+        let conn = builder.serve_connection(io, service);
+        tokio::select! {
+            _ = conn => {}
+            _ = shutdown.wait_for(|stop| *stop) => {}
+        }
+    }
 }
 
 /// Waits until every connection task has ended.

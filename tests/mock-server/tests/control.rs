@@ -379,3 +379,26 @@ fn the_binary_prints_its_url_and_stops_on_sigterm() {
     stdout.read_to_string(&mut rest).unwrap();
     assert_eq!(rest, "", "exactly one line on stdout");
 }
+
+#[test]
+fn the_binary_with_tls_prints_its_https_url_and_ca_file() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partly-mock"))
+        .args(["--port", "0", "--tls"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn partly-mock --tls");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    stdout.read_line(&mut first).unwrap();
+    stdout.read_line(&mut second).unwrap();
+    let url = first.trim_end().strip_prefix("listening on ").unwrap_or_else(|| panic!("{first:?}")).to_owned();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let ca = second.trim_end().strip_prefix("ca certificate ").unwrap_or_else(|| panic!("{second:?}")).to_owned();
+    let pem = std::fs::read_to_string(&ca).expect("the CA file exists while the mock runs");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!std::path::Path::new(&ca).exists(), "its temporary CA file is removed when it stops");
+}

@@ -33,6 +33,12 @@ struct Args {
     /// For `memory`: also report resident memory after this many calls.
     #[arg(long, default_value_t = 1000)]
     warm_calls: usize,
+    /// partly: offer HTTP/2 over TLS (`false`: HTTP/1.1 only).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    http2: bool,
+    /// partly: a PEM file of extra trusted roots (the TLS mock's CA).
+    #[arg(long)]
+    ca_bundle: Option<String>,
 }
 
 fn rusage() -> (f64, u64) {
@@ -135,14 +141,18 @@ fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     rt.block_on(async {
         let target = Arc::new(match args.client.as_str() {
-            "partly" => Target::Partly(
-                Client::builder()
+            "partly" => {
+                let mut b = Client::builder()
                     .base_url(&args.url)
                     .api_key(DEMO_API_KEY)
                     .integration_id(DEMO_INTEGRATION_ID)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            ),
+                    .http2(args.http2)
+                    .no_proxy();
+                if let Some(ca) = &args.ca_bundle {
+                    b = b.ca_bundle(ca);
+                }
+                Target::Partly(b.build().map_err(|e| e.to_string())?)
+            }
             "reqwest" => Target::Reqwest(
                 reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?,
                 args.url.trim_end_matches('/').to_string(),
