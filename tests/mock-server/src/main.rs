@@ -1,4 +1,5 @@
-//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]`
+//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]
+//! [--redirect-url URL]...`
 //!
 //! Prints `listening on http://HOST:PORT` once ready; stops on SIGTERM or Ctrl-C.
 
@@ -29,6 +30,10 @@ struct Args {
     /// Share of API calls (0.0-1.0) that get a random retryable fault (soak tests).
     #[arg(long, default_value_t = 0.0)]
     chaos_rate: f64,
+    /// A redirect URL registered for the demo client: the authorize page sends the browser back
+    /// only to these (exact match). Repeat it for more.
+    #[arg(long = "redirect-url", value_name = "URL")]
+    redirect_urls: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ async fn run(args: Args) -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         log_capacity: args.log_capacity,
         chaos_rate: args.chaos_rate,
+        redirect_urls: args.redirect_urls,
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.
@@ -62,6 +68,10 @@ async fn run(args: Args) -> ExitCode {
     };
     let server = match MockServer::start(config).await {
         Ok(server) => server,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("partly-mock: --redirect-url: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("partly-mock: cannot listen on {}:{}: {e}", args.host, args.port);
             return ExitCode::FAILURE;
