@@ -14,6 +14,11 @@ export interface MockServerOptions {
    * after the answer). For soak tests. Default 0.
    */
   chaosRate?: number;
+  /**
+   * Redirect URLs registered for the demo client: the OAuth authorize page sends the browser back
+   * only to one of these, exactly as written ({@link MockServer.registerRedirectUrl} adds more).
+   */
+  redirectUrls?: string[];
 }
 
 /** An access code minted by the mock, with the client credentials that trade it. */
@@ -110,6 +115,8 @@ export declare const DEMO: {
   readonly DEMO_BUSINESS_ID: string;
   /** The seeded business's name. */
   readonly DEMO_BUSINESS_NAME: string;
+  /** The demo integration's name, shown on the authorize page. */
+  readonly DEMO_INTEGRATION_NAME: string;
 };
 
 /**
@@ -131,6 +138,12 @@ export declare class MockServer {
   readonly url: string;
   /** Whether {@link stop} was called. */
   readonly stopped: boolean;
+  /** The OAuth authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`. */
+  readonly authorizeEndpoint: string;
+  /** Registers a redirect URL for the demo client. @throws {ValidationError} when it is not an absolute http(s) URL. */
+  registerRedirectUrl(url: string): void;
+  /** The redirect URLs registered for the demo client. */
+  redirectUrls(): string[];
   /** A {@link Client} for this mock holding its demo credentials; `options` override them. */
   client(options?: ClientOptions): Client;
   /** A fresh single-use access code (`expiresInSecs: 0` gives an expired one). */

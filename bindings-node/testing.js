@@ -26,6 +26,8 @@ const FAULT_ALIASES = {
   trickleChunkBytes: 'trickle_chunk_bytes',
 };
 
+const START_OPTIONS = ['latencyMs', 'logCapacity', 'chaosRate', 'redirectUrls'];
+
 function value(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
   return outcome.value === undefined ? null : outcome.value;
@@ -50,21 +52,26 @@ class MockServer {
 
   /**
    * Starts a mock on a free port of 127.0.0.1.
-   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number }} [options]
+   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, redirectUrls?: string[] }} [options]
    */
   static async start(options = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new ValidationError('options must be an object such as { latencyMs }');
     }
     for (const key of Object.keys(options)) {
-      if (key !== 'latencyMs' && key !== 'logCapacity' && key !== 'chaosRate') {
-        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are latencyMs, logCapacity, chaosRate`);
+      if (!START_OPTIONS.includes(key)) {
+        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are ${START_OPTIONS.join(', ')}`);
       }
+    }
+    const redirectUrls = options.redirectUrls === undefined || options.redirectUrls === null ? undefined : options.redirectUrls;
+    if (redirectUrls !== undefined && (!Array.isArray(redirectUrls) || !redirectUrls.every((u) => typeof u === 'string'))) {
+      throw new ValidationError('redirectUrls must be an array of strings such as ["http://127.0.0.1:3000/partly/callback"]');
     }
     const started = await native.startMockServer(
       optionalNumber(options.latencyMs, 'latencyMs'),
       optionalNumber(options.logCapacity, 'logCapacity'),
       optionalNumber(options.chaosRate, 'chaosRate'),
+      redirectUrls,
     );
     if (!(started instanceof native.NativeMockServer)) throw fromNative(started);
     return new MockServer(started);
@@ -73,6 +80,25 @@ class MockServer {
   /** `http://127.0.0.1:PORT`. */
   get url() {
     return this.#native.url;
+  }
+
+  /**
+   * The OAuth authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`: pass it (or
+   * `url`) as `authorizeUrl({ ..., endpoint })`.
+   */
+  get authorizeEndpoint() {
+    return this.#native.authorizeEndpoint;
+  }
+
+  /** Registers a redirect URL for the demo client (exact match; twice is harmless). */
+  registerRedirectUrl(url) {
+    if (typeof url !== 'string') throw new ValidationError(`url must be a string, got ${typeof url}`);
+    value(this.#native.registerRedirectUrl(url));
+  }
+
+  /** The redirect URLs registered for the demo client. */
+  redirectUrls() {
+    return value(this.#native.redirectUrls());
   }
 
   /** Whether `stop()` was called. */

@@ -54,6 +54,7 @@ pub fn start_mock_server(
     latency_ms: Option<f64>,
     log_capacity: Option<f64>,
     chaos_rate: Option<f64>,
+    redirect_urls: Option<Vec<String>>,
 ) -> napi::Result<PromiseRaw<'_, Either<NativeMockServer, ErrorInfo>>> {
     let config = (|| {
         let latency = match latency_ms {
@@ -79,7 +80,8 @@ pub fn start_mock_server(
                 return Err(error::plain_validation(&format!("chaosRate must be a number from 0 to 1, got {r}")))
             }
         };
-        Ok(MockConfig { latency, log_capacity, chaos_rate, ..Default::default() })
+        let redirect_urls = redirect_urls.unwrap_or_default();
+        Ok(MockConfig { latency, log_capacity, chaos_rate, redirect_urls, ..Default::default() })
     })();
     env.spawn_future(async move {
         let config = match config {
@@ -93,6 +95,9 @@ pub fn start_mock_server(
                 let url = server.url();
                 Either::A(NativeMockServer { server: Mutex::new(Some(server)), url })
             }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                Either::B(error::plain_validation(&format!("redirectUrls: {e}")))
+            }
             Ok(Err(e)) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             Err(panic) => Either::B(error::panicked(panic)),
         })
@@ -105,6 +110,27 @@ impl NativeMockServer {
     #[napi(getter, catch_unwind)]
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// The authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`.
+    #[napi(getter, catch_unwind)]
+    pub fn authorize_endpoint(&self) -> String {
+        format!("{}{}", self.url, partly_mock::AUTHORIZE_PATH)
+    }
+
+    /// Registers a redirect URL for the demo client (exact match).
+    #[napi(catch_unwind)]
+    pub fn register_redirect_url(&self, url: String) -> Outcome {
+        self.with(|server| {
+            server.register_redirect_url(&url).map_err(|why| error::plain_validation(&why))?;
+            Ok(Value::Null)
+        })
+    }
+
+    /// The redirect URLs registered for the demo client.
+    #[napi(catch_unwind)]
+    pub fn redirect_urls(&self) -> Outcome {
+        self.with(|server| Ok(json!(server.redirect_urls())))
     }
 
     /// A fresh single-use access code (`expires_in_secs`: default 15 minutes; 0: already expired).
@@ -224,6 +250,7 @@ pub fn mock_constants() -> Value {
         "DEMO_JOB_NUMBER": partly_mock::DEMO_JOB_NUMBER,
         "DEMO_BUSINESS_ID": partly_mock::DEMO_BUSINESS_ID,
         "DEMO_BUSINESS_NAME": partly_mock::DEMO_BUSINESS_NAME,
+        "DEMO_INTEGRATION_NAME": partly_mock::DEMO_INTEGRATION_NAME,
     })
 }
 

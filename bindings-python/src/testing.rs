@@ -51,18 +51,34 @@ impl MockServer {
     }
 }
 
+/// A list (or tuple) of str, or nothing.
+fn str_list(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<pyo3::types::PyTuple>()) {
+        return Err(error::validation(py, format!("{name} must be a list of str, got {}", models::type_name(obj))));
+    }
+    let mut out = Vec::new();
+    for (i, item) in obj.try_iter()?.enumerate() {
+        out.push(models::req_str(&item?, &format!("{name}[{i}]"))?);
+    }
+    Ok(out)
+}
+
 #[pymethods]
 impl MockServer {
     /// Starts the mock on 127.0.0.1 (or `host`) on a free port (or `port`). `latency` (seconds)
-    /// is added to every API answer.
+    /// is added to every API answer; `redirect_urls` are registered for the demo client.
     #[new]
-    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None))]
+    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, redirect_urls=None))]
     fn new(
         py: Python<'_>,
         host: Option<&Bound<'_, PyAny>>,
         port: Option<&Bound<'_, PyAny>>,
         latency: Option<&Bound<'_, PyAny>>,
         log_capacity: Option<&Bound<'_, PyAny>>,
+        redirect_urls: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = match models::opt_str(host, "host")? {
             Some(h) => Some(
@@ -75,10 +91,16 @@ impl MockServer {
             port: models::opt_count::<u16>(port, "port")?.unwrap_or(0),
             latency: models::opt_seconds(latency, "latency")?.unwrap_or(Duration::ZERO),
             log_capacity: models::opt_count::<usize>(log_capacity, "log_capacity")?,
+            redirect_urls: str_list(py, redirect_urls, "redirect_urls")?,
             ..MockConfig::default()
         };
-        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?
-            .map_err(|e| error::internal(format!("could not start the mock server: {e}")))?;
+        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
+                error::validation(py, format!("redirect_urls: {e}"))
+            } else {
+                error::internal(format!("could not start the mock server: {e}"))
+            }
+        })?;
         let url = server.url();
         Ok(MockServer { state: ForkSafeCell::new(State { pid: runtime::pid(), server: Some(server) }), url })
     }
@@ -87,6 +109,23 @@ impl MockServer {
     #[getter]
     fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// The authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`.
+    #[getter]
+    fn authorize_endpoint(&self) -> String {
+        format!("{}{}", self.url, partly_mock::AUTHORIZE_PATH)
+    }
+
+    /// Registers a redirect URL for the demo client (exact match).
+    fn register_redirect_url(&self, py: Python<'_>, url: &Bound<'_, PyAny>) -> PyResult<()> {
+        let url = models::req_str(url, "url")?;
+        self.with(py, |s| s.register_redirect_url(&url))?.map_err(|why| error::validation(py, why))
+    }
+
+    /// The redirect URLs registered for the demo client.
+    fn redirect_urls(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.with(py, |s| s.redirect_urls())
     }
 
     /// Mints a single-use access code (valid 15 minutes, or `expires_in` seconds; 0: expired).
