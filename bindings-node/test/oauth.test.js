@@ -83,3 +83,38 @@ test('install through the mock authorize page', async () => {
   await assert.rejects(MockServer.start({ redirectUrls: ['nope'] }), (e) => e instanceof ValidationError && /redirectUrls/.test(e.message));
   await assert.rejects(MockServer.start({ redirectUrls: 'x' }), /redirectUrls must be an array/);
 });
+
+test('examples/install-server.js --mock serves the Connect page and sends the browser to the mock', async () => {
+  const { spawn } = require('node:child_process');
+  const path = require('node:path');
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARTLY_')));
+  const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'install-server.js'), '--mock', '--port', '0'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const line = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c) => {
+        out += c;
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+    });
+    assert.match(line, /^listening on http:\/\/127\.0\.0\.1:\d+$/);
+    const appUrl = line.split(' ').pop();
+    const home = await request(appUrl);
+    assert.equal(home.status, 200);
+    assert.ok(home.text.includes('id="connect"'));
+    const toPartly = await request(`${appUrl}/connect`);
+    assert.equal(toPartly.status, 302);
+    const target = new URL(toPartly.headers.location);
+    assert.equal(target.pathname, '/auth/integration/authorize');
+    assert.equal(target.searchParams.get('redirect_url'), `${appUrl}/partly/callback`);
+    const consent = await request(target.href);
+    assert.equal(consent.status, 200);
+    assert.ok(consent.text.includes('Approve'));
+  } finally {
+    child.kill('SIGTERM');
+  }
+});
