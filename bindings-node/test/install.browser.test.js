@@ -41,9 +41,12 @@ function findChromium() {
 }
 
 const chromiumPath = findChromium();
-const missing = chromiumPath
-  ? null
-  : "the browser tests need Debian's chromium (apt-get install -y chromium; `make test` installs it where apt-get is usable)";
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+const missing = !chromiumPath
+  ? "the browser tests need Debian's chromium (apt-get install -y chromium; `make test` installs it where apt-get is usable)"
+  : nodeMajor < 20
+    ? `the browser tests need Node 20 or newer (playwright-core), this is Node ${process.versions.node}`
+    : null;
 if (missing && process.env.CI) {
   throw new Error(`CI must run the browser tests, but ${missing}`);
 }

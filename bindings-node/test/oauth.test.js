@@ -118,3 +118,21 @@ test('examples/install-server.js --mock serves the Connect page and sends the br
     child.kill('SIGTERM');
   }
 });
+
+test('the README guide "Installing an integration" runs as pasted', async () => {
+  const { execFile } = require('node:child_process');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const guide = readme.split('## Installing an integration')[1].split('\n## ')[0];
+  const blocks = guide.split('```js\n').slice(1).map((b) => b.split('```')[0]);
+  assert.ok(blocks.length > 0, 'the guide has JavaScript code');
+  for (const code of blocks) {
+    const out = await new Promise((resolve, reject) => {
+      execFile(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), timeout: 60000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+    assert.match(out, /^installed [0-9a-f-]{36}\n$/);
+  }
+});

@@ -56,3 +56,15 @@ def test_install_flask_runs_against_its_own_mock() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_readme_install_guide_runs_as_pasted() -> None:
+    """The Python code of the README's "Installing an integration" guide, run as it is."""
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    guide = readme.split("## Installing an integration", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in guide.split("```python\n")[1:]]
+    assert blocks, "the guide has Python code"
+    for code in blocks:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "InstallResult(integration_id=" in done.stdout and "pk_" not in done.stdout
