@@ -7,7 +7,7 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
-.PHONY: all test lint-rust test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock
+.PHONY: all test lint-rust test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock browser-deps screenshots
 
 all: test
 
@@ -20,12 +20,22 @@ lint-rust:
 	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-## test-rust: the core and the mock server, with doctests
+## test-rust: the core, the wire names and the mock server, with doctests
 test-rust:
-	$(CARGO) test -p partly -p partly-mock
+	$(CARGO) test -p partly -p partly-wire -p partly-mock
 
 build-mock:
 	$(CARGO) build -p partly-mock --bin partly-mock
+
+## browser-deps: Debian's chromium and chromium-driver for the browser tests of the OAuth install
+## (installed with apt-get where missing and usable; CI fails without them)
+browser-deps:
+	bash scripts/ensure-chromium.sh
+
+## screenshots: reruns the browser tests, writing the README's pictures to docs/images/
+screenshots: python-develop build-node browser-deps
+	cd $(PY_DIR) && PARTLY_UPDATE_SCREENSHOTS=1 $(PY) -m pytest -q -rs tests/test_install_browser.py
+	cd $(NODE_DIR) && PARTLY_UPDATE_SCREENSHOTS=1 node --test test/install.browser.test.js
 
 ## demo: the whole integrator flow against a local partly-mock, in Rust, Python and Node
 demo: demo-rust demo-python demo-node

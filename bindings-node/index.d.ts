@@ -365,7 +365,10 @@ export interface AuthorizeUrlParams {
   redirectUrl: string;
   /** What the integration asks for: today `["repairer"]` or `["supplier"]`. */
   scopes: string[];
-  /** Another authorize page (staging, tests). Default `https://app.partly.com/auth/integration/authorize`. */
+  /**
+   * Another authorize page (staging, tests). Default `https://app.partly.com/auth/integration/authorize`.
+   * A URL with no path, such as a `MockServer`'s `url`, gets Partly's path `/auth/integration/authorize`.
+   */
   endpoint?: string;
 }
 
@@ -398,6 +401,33 @@ export declare function generateState(): string;
  * request to the base URL, with the server's clock offset. Rejects only for invalid options.
  */
 export declare function diagnostics(options?: DiagnosticsOptions): Promise<Diagnostics>;
+/** The redirect's `error` when the user clicked Deny: `"access_denied"`. */
+export declare const ERROR_ACCESS_DENIED: string;
+
+/** What the redirect back from the authorize page said, once its `state` matched. */
+export declare class Callback {
+  private constructor();
+  /** The single-use access code (a secret, valid 15 minutes); null when `error` is set. Never printed. */
+  readonly code: string | null;
+  /** Why no code was issued: `"access_denied"` when the user clicked Deny, or another OAuth error code. */
+  readonly error: string | null;
+  /** A sentence about `error` for a person, when the page gave one. */
+  readonly errorDescription: string | null;
+  /** Whether the user declined the install (clicked Deny). */
+  readonly denied: boolean;
+  /** The fields, with the code as `'***'`. */
+  toJSON(): { code: string | null; error: string | null; errorDescription: string | null };
+}
+
+/**
+ * Reads the redirect Partly sent the browser back with, after checking in constant time that its
+ * `state` is `expectedState` (the one this attempt sent). `urlOrQuery` is what the callback request
+ * asked for: `req.url` (node:http) or `req.originalUrl` (Express), a whole URL, or the query.
+ * @throws {ValidationError} when the state is missing or does not match (a forged or stale
+ * redirect: reject it and trade nothing), `expectedState` is empty, or the redirect has neither a
+ * code nor an error.
+ */
+export declare function parseCallback(urlOrQuery: string, expectedState: string): Callback;
 
 /** The package version. */
 export declare const VERSION: string;

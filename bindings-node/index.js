@@ -556,12 +556,66 @@ async function diagnostics(options_ = {}) {
   }
 }
 
+const ERROR_ACCESS_DENIED = native.errorAccessDenied();
+
+/** What the redirect back from the authorize page said (see `parseCallback`). */
+class Callback {
+  #code;
+  /** @internal */
+  constructor(v) {
+    this.#code = v.code === null || v.code === undefined ? null : v.code;
+    this.error = v.error === undefined ? null : v.error;
+    this.errorDescription = v.errorDescription === undefined ? null : v.errorDescription;
+    Object.freeze(this);
+  }
+
+  /** The single-use access code (a secret), or null when `error` is set. */
+  get code() {
+    return this.#code;
+  }
+
+  /** Whether the user declined the install (clicked Deny). */
+  get denied() {
+    return this.error === ERROR_ACCESS_DENIED;
+  }
+
+  toJSON() {
+    return { code: this.#code === null ? null : '***', error: this.error, errorDescription: this.errorDescription };
+  }
+
+  [util.inspect.custom]() {
+    const code = this.#code === null ? 'null' : "'***'";
+    return `Callback { code: ${code}, error: ${util.inspect(this.error)}, errorDescription: ${util.inspect(this.errorDescription)} }`;
+  }
+}
+
+/**
+ * Reads the redirect back from the authorize page after checking, in constant time, that its
+ * `state` is `expectedState`. `urlOrQuery`: `req.url` / `req.originalUrl`, a whole URL or the query.
+ * @throws {ValidationError} when the state is missing or wrong (trade nothing), or the redirect has
+ * neither a code nor an error.
+ */
+function parseCallback(urlOrQuery, expectedState) {
+  if (typeof urlOrQuery !== 'string') {
+    throw new ValidationError(`urlOrQuery must be a string such as req.url, got ${typeName(urlOrQuery)}`);
+  }
+  if (typeof expectedState !== 'string') {
+    throw new ValidationError(
+      `expectedState must be the string kept from authorizeUrl (e.g. in the session), got ${typeName(expectedState)}`,
+    );
+  }
+  return new Callback(unwrap(native.parseCallback(urlOrQuery, expectedState)));
+}
+
 module.exports = {
   Client,
   diagnostics,
   authorizeUrl,
   verifyState,
   generateState,
+  parseCallback,
+  Callback,
+  ERROR_ACCESS_DENIED,
   VERSION,
   PartlyError: errors.PartlyError,
   ValidationError: errors.ValidationError,

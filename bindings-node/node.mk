@@ -2,7 +2,8 @@
 # CARGO_TARGET_DIR (exported) and CARGO.
 #
 #   make test-node   npm ci (dev tools only), a debug build of the native module (napi build),
-#                    the node --test suite, tsc
+#                    the node --test suite (with the browser test of the OAuth install: make
+#                    browser-deps), tsc
 #   make demo-node   examples/quickstart.js against a local partly-mock
 
 NODE_DIR := $(ROOT)/bindings-node
@@ -22,7 +23,7 @@ build-node: $(NODE_TOOLS_STAMP)
 	cd $(NODE_DIR) && ./node_modules/.bin/napi build --platform --no-js --output-dir . --dts native.d.ts
 
 ## test-node: the Node suite (node --test), then the TypeScript example under tsc --strict
-test-node: build-node
+test-node: build-node browser-deps
 	cd $(NODE_DIR) && node --test test/*.test.js test/*.test.mjs
 	cd $(NODE_DIR) && ./node_modules/.bin/tsc -p tsconfig.json --strict --noEmit
 	@echo "tsc --strict --noEmit: the TypeScript example and declarations type-check"

@@ -18,6 +18,11 @@ export interface MockServerOptions {
   tls?: boolean;
   /** With `tls`: offer only HTTP/1.1 (by default HTTP/2 is offered too). */
   http1Only?: boolean;
+  /**
+   * Redirect URLs registered for the demo client: the OAuth authorize page sends the browser back
+   * only to one of these, exactly as written ({@link MockServer.registerRedirectUrl} adds more).
+   */
+  redirectUrls?: string[];
 }
 
 /** An access code minted by the mock, with the client credentials that trade it. */
@@ -116,6 +121,8 @@ export declare const DEMO: {
   readonly DEMO_BUSINESS_ID: string;
   /** The seeded business's name. */
   readonly DEMO_BUSINESS_NAME: string;
+  /** The demo integration's name, shown on the authorize page. */
+  readonly DEMO_INTEGRATION_NAME: string;
 };
 
 /**
@@ -139,6 +146,12 @@ export declare class MockServer {
   readonly caPath: string | null;
   /** Whether {@link stop} was called. */
   readonly stopped: boolean;
+  /** The OAuth authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`. */
+  readonly authorizeEndpoint: string;
+  /** Registers a redirect URL for the demo client. @throws {ValidationError} when it is not an absolute http(s) URL. */
+  registerRedirectUrl(url: string): void;
+  /** The redirect URLs registered for the demo client. */
+  redirectUrls(): string[];
   /** A {@link Client} for this mock holding its demo credentials (trusting its CA with TLS); `options` override them. */
   client(options?: ClientOptions): Client;
   /** A fresh single-use access code (`expiresInSecs: 0` gives an expired one). */

@@ -26,6 +26,8 @@ const FAULT_ALIASES = {
   trickleChunkBytes: 'trickle_chunk_bytes',
 };
 
+const START_OPTIONS = ['latencyMs', 'logCapacity', 'chaosRate', 'tls', 'http1Only', 'redirectUrls'];
+
 function value(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
   return outcome.value === undefined ? null : outcome.value;
@@ -51,17 +53,17 @@ class MockServer {
   /**
    * Starts a mock on a free port of 127.0.0.1. `tls: true` serves HTTPS with a certificate from
    * a CA generated at start, written to `caPath` (its `client()` trusts it through `caBundle`);
-   * HTTP/2 is offered over TLS unless `http1Only: true`.
-   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, tls?: boolean, http1Only?: boolean }} [options]
+   * HTTP/2 is offered over TLS unless `http1Only: true`. `redirectUrls` are registered for the
+   * demo client's OAuth authorize page.
+   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, tls?: boolean, http1Only?: boolean, redirectUrls?: string[] }} [options]
    */
   static async start(options = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw new ValidationError('options must be an object such as { latencyMs }');
     }
-    const known = ['latencyMs', 'logCapacity', 'chaosRate', 'tls', 'http1Only'];
     for (const key of Object.keys(options)) {
-      if (!known.includes(key)) {
-        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are ${known.join(', ')}`);
+      if (!START_OPTIONS.includes(key)) {
+        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are ${START_OPTIONS.join(', ')}`);
       }
     }
     for (const key of ['tls', 'http1Only']) {
@@ -69,12 +71,17 @@ class MockServer {
         throw new ValidationError(`${key} must be a boolean, got ${typeof options[key]}`);
       }
     }
+    const redirectUrls = options.redirectUrls === undefined || options.redirectUrls === null ? undefined : options.redirectUrls;
+    if (redirectUrls !== undefined && (!Array.isArray(redirectUrls) || !redirectUrls.every((u) => typeof u === 'string'))) {
+      throw new ValidationError('redirectUrls must be an array of strings such as ["http://127.0.0.1:3000/partly/callback"]');
+    }
     const started = await native.startMockServer(
       optionalNumber(options.latencyMs, 'latencyMs'),
       optionalNumber(options.logCapacity, 'logCapacity'),
       optionalNumber(options.chaosRate, 'chaosRate'),
       options.tls,
       options.http1Only,
+      redirectUrls,
     );
     if (!(started instanceof native.NativeMockServer)) throw fromNative(started);
     return new MockServer(started);
@@ -89,6 +96,25 @@ class MockServer {
   get caPath() {
     const p = this.#native.caPath;
     return p === undefined ? null : p;
+  }
+
+  /**
+   * The OAuth authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`: pass it (or
+   * `url`) as `authorizeUrl({ ..., endpoint })`.
+   */
+  get authorizeEndpoint() {
+    return this.#native.authorizeEndpoint;
+  }
+
+  /** Registers a redirect URL for the demo client (exact match; twice is harmless). */
+  registerRedirectUrl(url) {
+    if (typeof url !== 'string') throw new ValidationError(`url must be a string, got ${typeof url}`);
+    value(this.#native.registerRedirectUrl(url));
+  }
+
+  /** The redirect URLs registered for the demo client. */
+  redirectUrls() {
+    return value(this.#native.redirectUrls());
   }
 
   /** Whether `stop()` was called. */

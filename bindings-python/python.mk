@@ -3,7 +3,8 @@
 #
 #   make test-python   virtualenv at $(ROOT)/.venv (created if absent), tools from PyPI,
 #                      a debug build of the package installed in it (maturin develop), then
-#                      pytest, mypy.stubtest of the native module, and mypy --strict of the
+#                      pytest (with the browser test of the OAuth install: make browser-deps),
+#                      mypy.stubtest of the native module, and mypy --strict of the
 #                      examples and the package
 #   make demo-python   examples/quickstart.py against a local partly-mock (scripts/with-mock.sh)
 
@@ -25,8 +26,8 @@ python-develop: $(PY_TOOLS_STAMP)
 	cd $(PY_DIR) && VIRTUAL_ENV=$(PY_VENV) $(PY_VENV)/bin/maturin develop --quiet
 
 ## test-python: the Python suite, the stub check and the type check of the examples
-test-python: python-develop
-	cd $(PY_DIR) && $(PY) -m pytest -q tests
+test-python: python-develop browser-deps
+	cd $(PY_DIR) && $(PY) -m pytest -q -rs tests
 	cd $(PY_DIR)/tests && $(PY) -m mypy.stubtest partly._native
 	cd $(PY_DIR) && $(PY) -m mypy --strict examples python/partly tests
 

@@ -8,7 +8,7 @@ and a release cannot drift apart.
   dist.py sdist                   the Python source distribution
   dist.py node [--target T]       the npm platform package partly-<platform> (the native module)
   dist.py npm                     the npm main package `partly` (JavaScript, declarations)
-  dist.py crates                  the .crate files of `partly` and `partly-mock`
+  dist.py crates                  the .crate files of `partly-wire`, `partly` and `partly-mock`
   dist.py all                     everything this machine can build (host target), then sizes
   dist.py npm-dirs [--check]      writes (or checks) bindings-node/npm/<platform>/
   dist.py check                   installs each artefact of dist/ in a clean environment with no
@@ -46,6 +46,9 @@ DIST = ROOT / "dist"
 NODE_DIR = ROOT / "bindings-node"
 PY_DIR = ROOT / "bindings-python"
 LICENSES = ("LICENSE-MIT", "LICENSE-APACHE")
+# The published crates, in publishing order: partly-wire (the OAuth names both others use), then
+# partly-mock (a dev-dependency of partly), then partly.
+CRATES = ("partly-wire", "partly-mock", "partly")
 # The oldest glibc the Linux gnu artefacts may need (manylinux2014 / CentOS 7, as pydantic-core
 # and orjson ship theirs): Debian 8+, Ubuntu 14.04+, RHEL 7+, Amazon Linux 2.
 GLIBC_FLOOR = "2.17"
@@ -352,10 +355,10 @@ def cmd_npm() -> Path:
 
 
 def cmd_crates() -> List[Path]:
-    run(["cargo", "package", "-p", "partly", "-p", "partly-mock", "--allow-dirty"], cwd=ROOT)
+    run(["cargo", "package", "-p", "partly-wire", "-p", "partly", "-p", "partly-mock", "--allow-dirty"], cwd=ROOT)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     out = []
-    for name in ("partly", "partly-mock"):
+    for name in CRATES:
         crate = target_dir / "package" / f"{name}-{version()}.crate"
         with tarfile.open(crate) as t:
             names = t.getnames()
@@ -664,17 +667,18 @@ def pnpm_entry(pnpm_bin: Path) -> Path:
 def check_crates(work: Path) -> None:
     """The crates' own tests, run from the packaged .crate files (not the repository)."""
     ver = version()
-    for name in ("partly", "partly-mock"):
+    for name in CRATES:
         with tarfile.open(DIST / f"{name}-{ver}.crate") as t:
             t.extractall(work / "crates")
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "crate-check"
     env = dict(os.environ, CARGO_TARGET_DIR=str(target))
-    mock = work / "crates" / f"partly-mock-{ver}"
-    run(["cargo", "test", "--quiet"], cwd=mock, env=env)
-    # partly-mock is a dev-dependency of partly, published first; here the packaged one.
-    run(["cargo", "test", "--quiet", "--config", f'patch.crates-io.partly-mock.path="{mock}"'],
-        cwd=work / "crates" / f"partly-{ver}", env=env)
-    log("partly and partly-mock: their tests pass from the packaged .crate files")
+    # Each crate's dependencies on the others as published (not yet on crates.io): the packaged ones.
+    patches: List[str] = []
+    for name in CRATES:
+        crate = work / "crates" / f"{name}-{ver}"
+        run(["cargo", "test", "--quiet", *patches], cwd=crate, env=env)
+        patches += ["--config", f'patch.crates-io.{name}.path="{crate}"']
+    log(f"{', '.join(CRATES)}: their tests pass from the packaged .crate files")
 
 
 def cmd_check(parts: Sequence[str], target: Optional[str] = None, system_node: bool = False) -> None:

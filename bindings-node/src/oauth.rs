@@ -34,3 +34,22 @@ pub fn verify_state(expected: String, received: String) -> bool {
 pub fn generate_state() -> Outcome {
     Outcome::from_result(partly::oauth::generate_state().map(Value::String))
 }
+
+/// `partly::oauth::parse_callback`: `{ code, error, errorDescription }` once the state matched.
+#[napi(catch_unwind)]
+pub fn parse_callback(url_or_query: Option<String>, expected_state: Option<String>) -> Outcome {
+    let parsed = partly::oauth::parse_callback(&url_or_query.unwrap_or_default(), &expected_state.unwrap_or_default());
+    Outcome::from_result(parsed.map(|cb| {
+        json!({
+            "code": cb.code.as_ref().map(|c| c.expose()),
+            "error": cb.error,
+            "errorDescription": cb.error_description,
+        })
+    }))
+}
+
+/// The redirect's `error` when the user clicked Deny.
+#[napi(catch_unwind)]
+pub fn error_access_denied() -> String {
+    partly::oauth::wire::ERROR_ACCESS_DENIED.to_owned()
+}

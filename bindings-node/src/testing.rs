@@ -58,6 +58,7 @@ pub fn start_mock_server(
     chaos_rate: Option<f64>,
     tls: Option<bool>,
     http1_only: Option<bool>,
+    redirect_urls: Option<Vec<String>>,
 ) -> napi::Result<PromiseRaw<'_, Either<NativeMockServer, ErrorInfo>>> {
     let config = (|| {
         let latency = match latency_ms {
@@ -89,6 +90,7 @@ pub fn start_mock_server(
             chaos_rate,
             tls: tls.unwrap_or(false),
             http1_only: http1_only.unwrap_or(false),
+            redirect_urls: redirect_urls.unwrap_or_default(),
             ..Default::default()
         })
     })();
@@ -104,6 +106,9 @@ pub fn start_mock_server(
                 let url = server.url();
                 let ca_path = server.ca_path().map(|p| p.display().to_string());
                 Either::A(NativeMockServer { server: Mutex::new(Some(server)), url, ca_path })
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                Either::B(error::plain_validation(&format!("redirectUrls: {e}")))
             }
             Ok(Err(e)) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             Err(panic) => Either::B(error::panicked(panic)),
@@ -123,6 +128,27 @@ impl NativeMockServer {
     #[napi(getter, catch_unwind)]
     pub fn ca_path(&self) -> Option<String> {
         self.ca_path.clone()
+    }
+
+    /// The authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`.
+    #[napi(getter, catch_unwind)]
+    pub fn authorize_endpoint(&self) -> String {
+        format!("{}{}", self.url, partly_mock::AUTHORIZE_PATH)
+    }
+
+    /// Registers a redirect URL for the demo client (exact match).
+    #[napi(catch_unwind)]
+    pub fn register_redirect_url(&self, url: String) -> Outcome {
+        self.with(|server| {
+            server.register_redirect_url(&url).map_err(|why| error::plain_validation(&why))?;
+            Ok(Value::Null)
+        })
+    }
+
+    /// The redirect URLs registered for the demo client.
+    #[napi(catch_unwind)]
+    pub fn redirect_urls(&self) -> Outcome {
+        self.with(|server| Ok(json!(server.redirect_urls())))
     }
 
     /// A fresh single-use access code (`expires_in_secs`: default 15 minutes; 0: already expired).
@@ -243,6 +269,7 @@ pub fn mock_constants() -> Value {
         "DEMO_JOB_NUMBER": partly_mock::DEMO_JOB_NUMBER,
         "DEMO_BUSINESS_ID": partly_mock::DEMO_BUSINESS_ID,
         "DEMO_BUSINESS_NAME": partly_mock::DEMO_BUSINESS_NAME,
+        "DEMO_INTEGRATION_NAME": partly_mock::DEMO_INTEGRATION_NAME,
     })
 }
 

@@ -70,6 +70,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::generate_state, m)?)?;
+    m.add_function(wrap_pyfunction!(oauth::parse_callback, m)?)?;
 
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     m.add("CORE_VERSION", partly::VERSION)?;
@@ -88,5 +89,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEMO_SITE_ID", partly_mock::DEMO_SITE_ID)?;
     m.add("DEMO_JOB_ID", partly_mock::DEMO_JOB_ID)?;
     m.add("DEMO_JOB_EXTERNAL_ID", partly_mock::DEMO_JOB_EXTERNAL_ID)?;
+    m.add("DEMO_INTEGRATION_NAME", partly_mock::DEMO_INTEGRATION_NAME)?;
+    m.add("ERROR_ACCESS_DENIED", partly::oauth::wire::ERROR_ACCESS_DENIED)?;
     Ok(())
 }

@@ -56,3 +56,17 @@ pub fn verify_state(expected: &Bound<'_, PyAny>, received: &Bound<'_, PyAny>) ->
 pub fn generate_state(py: Python<'_>) -> PyResult<String> {
     partly::oauth::generate_state().py(py)
 }
+
+/// `(code, error, error_description)` of the redirect back from the authorize page, once its
+/// `state` matched `expected_state` (`partly::oauth::parse_callback`).
+#[pyfunction]
+pub fn parse_callback(
+    py: Python<'_>,
+    url_or_query: &Bound<'_, PyAny>,
+    expected_state: &Bound<'_, PyAny>,
+) -> PyResult<(Option<String>, Option<String>, Option<String>)> {
+    let url_or_query = models::req_str(url_or_query, "url_or_query")?;
+    let expected_state = models::req_str(expected_state, "expected_state")?;
+    let cb = partly::oauth::parse_callback(&url_or_query, &expected_state).py(py)?;
+    Ok((cb.code.map(|c| c.expose().to_owned()), cb.error, cb.error_description))
+}

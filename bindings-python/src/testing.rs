@@ -52,13 +52,30 @@ impl MockServer {
     }
 }
 
+/// A list (or tuple) of str, or nothing.
+fn str_list(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Vec<String>> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(Vec::new());
+    };
+    if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<pyo3::types::PyTuple>()) {
+        return Err(error::validation(py, format!("{name} must be a list of str, got {}", models::type_name(obj))));
+    }
+    let mut out = Vec::new();
+    for (i, item) in obj.try_iter()?.enumerate() {
+        out.push(models::req_str(&item?, &format!("{name}[{i}]"))?);
+    }
+    Ok(out)
+}
+
 #[pymethods]
 impl MockServer {
     /// Starts the mock on 127.0.0.1 (or `host`) on a free port (or `port`). `latency` (seconds)
     /// is added to every API answer. `tls`: HTTPS with a CA generated at start (`ca_path`);
-    /// `http1_only`: do not offer HTTP/2 over TLS.
+    /// `http1_only`: do not offer HTTP/2 over TLS; `redirect_urls` are registered for the demo
+    /// client.
     #[new]
-    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, tls=None, http1_only=None))]
+    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, tls=None, http1_only=None, redirect_urls=None))]
+    #[allow(clippy::too_many_arguments)] // one parameter per keyword argument of MockServer(...)
     fn new(
         py: Python<'_>,
         host: Option<&Bound<'_, PyAny>>,
@@ -67,6 +84,7 @@ impl MockServer {
         log_capacity: Option<&Bound<'_, PyAny>>,
         tls: Option<&Bound<'_, PyAny>>,
         http1_only: Option<&Bound<'_, PyAny>>,
+        redirect_urls: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = match models::opt_str(host, "host")? {
             Some(h) => Some(
@@ -81,10 +99,16 @@ impl MockServer {
             log_capacity: models::opt_count::<usize>(log_capacity, "log_capacity")?,
             tls: models::opt_bool(tls, "tls")?.unwrap_or(false),
             http1_only: models::opt_bool(http1_only, "http1_only")?.unwrap_or(false),
+            redirect_urls: str_list(py, redirect_urls, "redirect_urls")?,
             ..MockConfig::default()
         };
-        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?
-            .map_err(|e| error::internal(format!("could not start the mock server: {e}")))?;
+        let server = runtime::block_on(py, partly_mock::MockServer::start(config))?.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
+                error::validation(py, format!("redirect_urls: {e}"))
+            } else {
+                error::internal(format!("could not start the mock server: {e}"))
+            }
+        })?;
         let url = server.url();
         let ca_path = server.ca_path().map(|p| p.display().to_string());
         Ok(MockServer { state: ForkSafeCell::new(State { pid: runtime::pid(), server: Some(server) }), url, ca_path })
@@ -100,6 +124,23 @@ impl MockServer {
     #[getter]
     fn ca_path(&self) -> Option<String> {
         self.ca_path.clone()
+    }
+
+    /// The authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`.
+    #[getter]
+    fn authorize_endpoint(&self) -> String {
+        format!("{}{}", self.url, partly_mock::AUTHORIZE_PATH)
+    }
+
+    /// Registers a redirect URL for the demo client (exact match).
+    fn register_redirect_url(&self, py: Python<'_>, url: &Bound<'_, PyAny>) -> PyResult<()> {
+        let url = models::req_str(url, "url")?;
+        self.with(py, |s| s.register_redirect_url(&url))?.map_err(|why| error::validation(py, why))
+    }
+
+    /// The redirect URLs registered for the demo client.
+    fn redirect_urls(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.with(py, |s| s.redirect_urls())
     }
 
     /// Mints a single-use access code (valid 15 minutes, or `expires_in` seconds; 0: expired).

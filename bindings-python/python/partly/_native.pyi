@@ -28,6 +28,9 @@ __all__ = [
     "DEMO_SITE_ID",
     "DEMO_JOB_ID",
     "DEMO_JOB_EXTERNAL_ID",
+    "DEMO_INTEGRATION_NAME",
+    "ERROR_ACCESS_DENIED",
+    "parse_callback",
 ]
 
 _UuidLike = Union[str, uuid.UUID]
@@ -51,6 +54,8 @@ DEMO_CLIENT_SECRET: str
 DEMO_SITE_ID: str
 DEMO_JOB_ID: str
 DEMO_JOB_EXTERNAL_ID: str
+DEMO_INTEGRATION_NAME: str
+ERROR_ACCESS_DENIED: str
 
 @final
 class Client:
@@ -203,11 +208,16 @@ class MockServer:
         log_capacity: Optional[int] = None,
         tls: Optional[bool] = None,
         http1_only: Optional[bool] = None,
+        redirect_urls: Optional[Sequence[str]] = None,
     ) -> MockServer: ...
     @property
     def url(self) -> str: ...
     @property
     def ca_path(self) -> Optional[str]: ...
+    @property
+    def authorize_endpoint(self) -> str: ...
+    def register_redirect_url(self, url: str) -> None: ...
+    def redirect_urls(self) -> List[str]: ...
     @property
     def closed(self) -> bool: ...
     def mint_access_code(self, expires_in: Optional[int] = None) -> Dict[str, Any]: ...
@@ -227,3 +237,6 @@ def authorize_url(
 ) -> Tuple[str, str]: ...
 def verify_state(expected: str, received: str) -> bool: ...
 def generate_state() -> str: ...
+def parse_callback(
+    url_or_query: str, expected_state: str
+) -> Tuple[Optional[str], Optional[str], Optional[str]]: ...

@@ -7,11 +7,16 @@ that comes back, then call ``client.integrations.insert(...)`` with the access c
     session["partly_state"] = auth.state          # keep it for the callback
     return redirect(auth.url)
 
-    # in the callback, with ?code=...&state=...
-    if not partly.oauth.verify_state(session.pop("partly_state", ""), request.args["state"]):
-        abort(400)
-    result = client.integrations.insert(access_code=request.args["code"],
+    # in the callback, /partly/callback?code=...&state=...
+    callback = partly.oauth.parse_callback(request.url, session.pop("partly_state", ""))
+    # ValidationError when the state does not match: reject, trade nothing
+    if callback.denied:
+        return "You declined the install."
+    result = client.integrations.insert(access_code=callback.code,
                                         client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+``endpoint`` points the authorize URL at another page: a staging environment, or a local
+``partly.testing.MockServer`` (its ``url`` as it is, or its ``authorize_endpoint``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,21 @@ from typing import NamedTuple, Optional, Sequence
 
 from . import _native
 
-__all__ = ["AuthorizeUrl", "authorize_url", "verify_state", "generate_state", "DEFAULT_AUTHORIZE_URL"]
+__all__ = [
+    "AuthorizeUrl",
+    "Callback",
+    "authorize_url",
+    "parse_callback",
+    "verify_state",
+    "generate_state",
+    "DEFAULT_AUTHORIZE_URL",
+    "ERROR_ACCESS_DENIED",
+]
 
 DEFAULT_AUTHORIZE_URL: str = _native.DEFAULT_AUTHORIZE_URL
 """Partly's authorize page."""
+ERROR_ACCESS_DENIED: str = _native.ERROR_ACCESS_DENIED
+"""The redirect's ``error`` when the user clicked Deny."""
 
 
 class AuthorizeUrl(NamedTuple):
@@ -54,6 +70,42 @@ def authorize_url(
         scopes = list(scopes)
     url, state = _native.authorize_url(client_id, redirect_url, scopes, endpoint=endpoint)
     return AuthorizeUrl(url, state)
+
+
+class Callback(NamedTuple):
+    """What the redirect back from Partly's authorize page said, once its ``state`` matched:
+    an access code to trade with ``client.integrations.insert``, or why there is none."""
+
+    code: Optional[str]
+    """The single-use access code (a secret, valid 15 minutes); ``None`` when ``error`` is set."""
+    error: Optional[str]
+    """Why no code was issued: ``"access_denied"`` when the user clicked Deny, or another
+    OAuth error code."""
+    error_description: Optional[str]
+    """A sentence about ``error`` for a person, when the page gave one."""
+
+    @property
+    def denied(self) -> bool:
+        """Whether the user declined the install (clicked Deny)."""
+        return self.error == ERROR_ACCESS_DENIED
+
+    def __repr__(self) -> str:
+        code = "'***'" if self.code is not None else "None"
+        return f"Callback(code={code}, error={self.error!r}, error_description={self.error_description!r})"
+
+
+def parse_callback(url_or_query: str, expected_state: str) -> Callback:
+    """Reads the redirect Partly sent the browser back with, after checking (in constant time)
+    that its ``state`` is ``expected_state``, the one this attempt sent.
+
+    ``url_or_query`` is what the callback request asked for: the whole URL (Flask's
+    ``request.url``), a path with its query, or just the query string.
+
+    Raises :class:`~partly.ValidationError` (nothing is sent anywhere) when the state is missing
+    or does not match (a forged or stale redirect: reject it and trade nothing), when
+    ``expected_state`` is empty, or when the redirect has neither a code nor an error."""
+    code, error, description = _native.parse_callback(url_or_query, expected_state)
+    return Callback(code, error, description)
 
 
 def verify_state(expected: str, received: str) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Dict, List, Literal, Mapping, Optional, Type
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Type
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -38,6 +38,7 @@ __all__ = [
     "DEMO_SITE_ID",
     "DEMO_JOB_ID",
     "DEMO_JOB_EXTERNAL_ID",
+    "DEMO_INTEGRATION_NAME",
 ]
 
 DEMO_API_KEY: str = _native.DEMO_API_KEY
@@ -54,6 +55,8 @@ DEMO_JOB_ID: str = _native.DEMO_JOB_ID
 """The seeded job's id."""
 DEMO_JOB_EXTERNAL_ID: str = _native.DEMO_JOB_EXTERNAL_ID
 """The seeded job's external reference."""
+DEMO_INTEGRATION_NAME: str = _native.DEMO_INTEGRATION_NAME
+"""The demo integration's name, shown on the authorize page."""
 
 FaultAction = Literal["respond", "drop", "truncate", "trickle", "close_after"]
 
@@ -114,10 +117,22 @@ class MockServer:
     Use it as a context manager (``with MockServer() as mock:``) or call :meth:`close`.
     ``latency`` (seconds) is added to every API answer. ``tls=True`` serves HTTPS with a
     certificate from a CA generated at start, written to :attr:`ca_path` (its clients trust it
-    through ``ca_bundle``); HTTP/2 is offered over TLS unless ``http1_only=True``."""
+    through ``ca_bundle``); HTTP/2 is offered over TLS unless ``http1_only=True``.
+    ``redirect_urls`` are registered for the demo client: its OAuth authorize page
+    (:attr:`authorize_endpoint`) sends the browser back only to one of them, exactly as written
+    (:meth:`register_redirect_url` adds more)."""
 
-    def __init__(self, *, latency: Optional[float] = None, tls: bool = False, http1_only: bool = False) -> None:
-        self._native = _native.MockServer(latency=latency, tls=tls, http1_only=http1_only)
+    def __init__(
+        self,
+        *,
+        latency: Optional[float] = None,
+        tls: bool = False,
+        http1_only: bool = False,
+        redirect_urls: Sequence[str] = (),
+    ) -> None:
+        self._native = _native.MockServer(
+            latency=latency, tls=tls, http1_only=http1_only, redirect_urls=list(redirect_urls)
+        )
 
     @property
     def url(self) -> str:
@@ -129,6 +144,21 @@ class MockServer:
     def ca_path(self) -> Optional[str]:
         """With ``tls=True``: the PEM file of the CA that signed the mock's certificate."""
         return self._native.ca_path
+
+    @property
+    def authorize_endpoint(self) -> str:
+        """The OAuth authorize page, ``http://127.0.0.1:PORT/auth/integration/authorize``: pass
+        it (or :attr:`url`) as ``partly.oauth.authorize_url(..., endpoint=...)``."""
+        return self._native.authorize_endpoint
+
+    def register_redirect_url(self, url: str) -> None:
+        """Registers a redirect URL for the demo client (exact match; twice is harmless).
+        Raises :class:`~partly.ValidationError` when it is not an absolute http(s) URL."""
+        self._native.register_redirect_url(url)
+
+    def redirect_urls(self) -> List[str]:
+        """The redirect URLs registered for the demo client."""
+        return self._native.redirect_urls()
 
     def client(
         self,

@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 mod answer;
+mod authorize;
 mod body;
 mod fault;
 mod methods;
@@ -61,6 +62,11 @@ pub const DEMO_JOB_IMAGE_URL: &str = "https://images.partly.example/jobs/CCC-202
 pub const DEMO_BUSINESS_ID: &str = "c4a7e2b9-1d36-4f80-9e5b-7a2c6d1f8e43";
 /// The seeded business's name.
 pub const DEMO_BUSINESS_NAME: &str = "Demo Panel & Paint";
+/// The name of the demo integration (the one [`DEMO_CLIENT_ID`] belongs to), shown on the
+/// authorize page.
+pub const DEMO_INTEGRATION_NAME: &str = "Demo Estimating";
+/// The path of the OAuth authorize page (partly-api.md §5), as on Partly's app.
+pub const AUTHORIZE_PATH: &str = partly_wire::AUTHORIZE_PATH;
 /// Every API method lives under this path.
 pub const API_VERSION_PREFIX: &str = "/api/2026-01/";
 
@@ -94,6 +100,10 @@ pub struct MockConfig {
     /// With `tls`: where to write the CA certificate (PEM); by default a new temporary
     /// directory, removed when the server is dropped.
     pub ca_file: Option<PathBuf>,
+    /// The redirect URLs registered for [`DEMO_CLIENT_ID`]: the authorize page sends the
+    /// browser back only to one of these, exactly as written (more can be registered while it
+    /// runs with [`MockServer::register_redirect_url`]). None by default.
+    pub redirect_urls: Vec<String>,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -147,10 +157,15 @@ impl MockServer {
         let host = config.host.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let listener = TcpListener::bind(SocketAddr::new(host, config.port)).await?;
         let addr = listener.local_addr()?;
+        for url in &config.redirect_urls {
+            authorize::check_redirect_url(url)
+                .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        }
         let shared = Arc::new(server::Shared::new(
             config.latency,
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
             config.chaos_rate,
+            config.redirect_urls.clone(),
         ));
         let tls = match config.tls {
             true => Some(tls::identity(host, config.ca_file.as_deref(), config.http1_only)?),
@@ -180,6 +195,23 @@ impl MockServer {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The authorize page, `http://127.0.0.1:PORT/auth/integration/authorize`: the SDK's
+    /// authorize-URL helpers take it (or just [`MockServer::url`]) as their endpoint.
+    pub fn authorize_endpoint(&self) -> String {
+        format!("{}{AUTHORIZE_PATH}", self.url())
+    }
+
+    /// Registers a redirect URL for [`DEMO_CLIENT_ID`] (exact match; registering it twice is
+    /// harmless). `Err` with the reason when it is not an absolute http(s) URL.
+    pub fn register_redirect_url(&self, url: &str) -> Result<(), String> {
+        self.shared.register_redirect_url(url)
+    }
+
+    /// The redirect URLs registered for [`DEMO_CLIENT_ID`].
+    pub fn redirect_urls(&self) -> Vec<String> {
+        self.shared.redirect_urls()
     }
 
     /// Mints a single-use access code valid for 15 minutes.
@@ -212,7 +244,8 @@ impl MockServer {
         lock(&self.shared.state).prepared()
     }
 
-    /// Clears faults and the request log and restores the seeded state.
+    /// Clears faults and the request log and restores the seeded state (unanswered consent
+    /// pages are dropped; registered redirect URLs are kept).
     pub fn reset(&self) {
         self.shared.reset();
     }

@@ -1,5 +1,5 @@
 //! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]
-//! [--tls [--http1-only] [--ca-file PATH]]`
+//! [--tls [--http1-only] [--ca-file PATH]] [--redirect-url URL]...`
 //!
 //! Prints `listening on http://HOST:PORT` once ready (with `--tls`: `listening on
 //! https://HOST:PORT`, then `ca certificate PATH`); stops on SIGTERM or Ctrl-C.
@@ -40,6 +40,10 @@ struct Args {
     /// With --tls: write the CA certificate (PEM) here instead of a new temporary directory.
     #[arg(long, requires = "tls")]
     ca_file: Option<std::path::PathBuf>,
+    /// A redirect URL registered for the demo client: the authorize page sends the browser back
+    /// only to these (exact match). Repeat it for more.
+    #[arg(long = "redirect-url", value_name = "URL")]
+    redirect_urls: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,7 @@ async fn run(args: Args) -> ExitCode {
         tls: args.tls,
         http1_only: args.http1_only,
         ca_file: args.ca_file.clone(),
+        redirect_urls: args.redirect_urls,
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.
@@ -76,6 +81,10 @@ async fn run(args: Args) -> ExitCode {
     };
     let server = match MockServer::start(config).await {
         Ok(server) => server,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            eprintln!("partly-mock: --redirect-url: {e}");
+            return ExitCode::FAILURE;
+        }
         Err(e) => {
             eprintln!("partly-mock: cannot listen on {}:{}: {e}", args.host, args.port);
             return ExitCode::FAILURE;

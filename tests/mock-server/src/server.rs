@@ -1,7 +1,7 @@
 //! The HTTP side: accept loop, connections, routing, framework behaviour, faults,
 //! the request log and the `/__mock/` control routes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -23,6 +23,7 @@ use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
 use crate::answer::{Answer, Kind};
+use crate::authorize;
 use crate::body::{CloseFlag, FaultIo, MockBody};
 use crate::fault::{FaultAction, FaultPlan, FaultQueue};
 use crate::methods::{self, Op};
@@ -52,10 +53,14 @@ pub(crate) struct Shared {
     request_seq: AtomicU64,
     request_seed: u64,
     log_seq: AtomicU64,
+    /// The redirect URLs registered for the demo client (configuration: `reset` keeps them).
+    redirect_urls: Mutex<Vec<String>>,
+    /// Consent pages shown and not yet answered (`reset` drops them).
+    pub(crate) consents: Mutex<HashMap<String, authorize::Pending>>,
 }
 
 impl Shared {
-    pub(crate) fn new(latency: Duration, log_capacity: usize, chaos_rate: f64) -> Shared {
+    pub(crate) fn new(latency: Duration, log_capacity: usize, chaos_rate: f64, redirect_urls: Vec<String>) -> Shared {
         let seed = Uuid::new_v4().as_u64_pair();
         Shared {
             state: Mutex::new(State::seeded()),
@@ -68,7 +73,23 @@ impl Shared {
             request_seq: AtomicU64::new(0),
             request_seed: seed.0 ^ seed.1,
             log_seq: AtomicU64::new(0),
+            redirect_urls: Mutex::new(redirect_urls),
+            consents: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Registers a redirect URL for the demo client (kept once; `Err` with the reason).
+    pub(crate) fn register_redirect_url(&self, url: &str) -> Result<(), String> {
+        authorize::check_redirect_url(url)?;
+        let mut urls = lock(&self.redirect_urls);
+        if !urls.iter().any(|u| u == url) {
+            urls.push(url.to_owned());
+        }
+        Ok(())
+    }
+
+    pub(crate) fn redirect_urls(&self) -> Vec<String> {
+        lock(&self.redirect_urls).clone()
     }
 
     pub(crate) fn mint(&self, expires_in_secs: u64) -> MintedCode {
@@ -88,6 +109,7 @@ impl Shared {
     pub(crate) fn reset(&self) {
         self.faults.clear();
         lock(&self.log).clear();
+        lock(&self.consents).clear();
         *lock(&self.state) = State::seeded();
     }
 
@@ -310,7 +332,23 @@ async fn handle(
         let route = Control::parse(route);
         return Ok(control(&shared, route, req).await);
     }
+    if req.uri().path() == partly_wire::AUTHORIZE_PATH {
+        return authorize_page(&shared, req).await;
+    }
     api(&shared, &close, req).await
+}
+
+/// The OAuth authorize page (authorize.rs): logged like an API call (`method` is `""`), never
+/// faulted or delayed.
+async fn authorize_page(shared: &Shared, req: Request<Incoming>) -> Result<Response<MockBody>, DropConnection> {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body).await {
+        Ok(body) => body,
+        Err(_) => return Err(DropConnection),
+    };
+    let page = authorize::answer(shared, &parts.method, parts.uri.query(), &body);
+    shared.record(&parts, "", &body, Some(page.status.as_u16()), false);
+    Ok(page.into_response())
 }
 
 enum BodyError {
@@ -579,6 +617,7 @@ enum Control {
     Faults,
     Requests,
     Reset,
+    RedirectUrls,
     Unknown,
 }
 
@@ -590,9 +629,21 @@ impl Control {
             "faults" => Control::Faults,
             "requests" => Control::Requests,
             "reset" => Control::Reset,
+            "redirect_urls" => Control::RedirectUrls,
             _ => Control::Unknown,
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RedirectUrlRequest {
+    url: String,
+}
+
+#[derive(serde::Serialize)]
+struct RedirectUrls {
+    redirect_urls: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -635,6 +686,14 @@ fn control_answer(shared: &Shared, route: Control, method: &Method, body: &[u8])
             shared.reset();
             Answer::json_static(b"{}")
         }
+        (Control::RedirectUrls, &Method::GET) => Answer::json(&RedirectUrls { redirect_urls: shared.redirect_urls() }),
+        (Control::RedirectUrls, &Method::POST) => match serde_json::from_slice::<RedirectUrlRequest>(body) {
+            Ok(req) => match shared.register_redirect_url(&req.url) {
+                Ok(()) => Answer::json(&RedirectUrls { redirect_urls: shared.redirect_urls() }),
+                Err(why) => Answer::text(StatusCode::BAD_REQUEST, why),
+            },
+            Err(e) => bad("redirect URL request (expected {\"url\": \"...\"})", e),
+        },
         (Control::Unknown, _) => Answer::empty(StatusCode::NOT_FOUND),
         _ => Answer::empty(StatusCode::METHOD_NOT_ALLOWED),
     }
