@@ -501,9 +501,12 @@ def check_checkout(work: Path) -> None:
     proj.mkdir()
     (proj / "package.json").write_text('{"name": "smoke", "private": true, "version": "1.0.0"}\n')
     run(["npm", "install", "--no-audit", "--no-fund", NODE_DIR], cwd=proj)
+    linked = (proj / "node_modules" / "partly").resolve()
+    if linked != NODE_DIR.resolve():
+        raise SystemExit(f"dist: npm install of the checkout did not link it: node_modules/partly is {linked}")
     for smoke in ("smoke.js", "smoke.mjs"):
         shutil.copy2(ROOT / "scripts" / "smoke" / smoke, proj / smoke)
-        run(["node", proj / smoke], cwd=proj, env=rustless_env())
+        run(["node", proj / smoke], cwd=proj, env=rustless_env({"PARTLY_SMOKE_PACKAGE_DIR": str(NODE_DIR.resolve())}))
     log("npm install of a checkout's bindings-node: linked, loads its own build, smoke passed")
 
 

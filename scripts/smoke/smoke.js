@@ -6,8 +6,12 @@ const path = require('node:path');
 const partly = require('partly');
 const { MockServer, DEMO } = require('partly/testing');
 
+// From the project's node_modules; or, for a checkout linked with `npm install <dir>`
+// (scripts/dist.py check checkout), from that directory.
 const where = require.resolve('partly');
-assert.ok(where.includes(`${path.sep}node_modules${path.sep}`), `partly came from ${where}, not node_modules`);
+const expected = process.env.PARTLY_SMOKE_PACKAGE_DIR;
+if (expected) assert.ok(where.startsWith(expected + path.sep), `partly came from ${where}, not ${expected}`);
+else assert.ok(where.includes(`${path.sep}node_modules${path.sep}`), `partly came from ${where}, not node_modules`);
 
 (async () => {
   const mock = await MockServer.start();
