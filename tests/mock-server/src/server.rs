@@ -315,7 +315,16 @@ async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Resu
             let response = match fault.status {
                 Some(status) => {
                     let body = fault.body.clone().unwrap_or_default();
-                    exact_response(status, body, &fault)
+                    match fault.advertise_length {
+                        Some(total) => {
+                            let mut response =
+                                Response::new(MockBody::Truncate { half: Some(body), total, close: Arc::clone(close) });
+                            *response.status_mut() = status;
+                            *response.headers_mut() = fault.headers.clone();
+                            response
+                        }
+                        None => exact_response(status, body, &fault),
+                    }
                 }
                 None => {
                     let answer = answer(shared, op, &parts, &body);
