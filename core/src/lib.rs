@@ -59,8 +59,10 @@ mod error;
 pub mod fuzzing;
 pub mod methods;
 pub mod models;
+pub mod numbers;
 pub mod oauth;
 mod retry;
+mod scrub;
 mod secret;
 mod trace;
 

@@ -486,9 +486,31 @@ async fn an_answer_over_the_size_limit_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err:?}");
-    assert!(err.to_string().contains("larger than 64 bytes"), "{err}");
+    assert!(err.to_string().contains("larger than max_response_bytes (64 bytes)"), "{err}");
     // The same call within the default limit (64 MiB) succeeds.
     client(&mock).jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap();
+
+    // An error answer over the limit keeps its status class (DecodeError is for 2xx only),
+    // whether its size is announced (content-length) or found while reading (chunked).
+    let body = format!("{{\"type\":\"unavailable\",\"message\":\"{}\"}}", "z".repeat(200));
+    for trickle in [false, true] {
+        let mut f =
+            json!({"method": "jobs.get", "status": 503, "body": body, "headers": {"content-type": "application/json"}});
+        if trickle {
+            f["action"] = json!("trickle");
+            f["trickle_interval_ms"] = json!(1);
+            f["trickle_chunk_bytes"] = json!(50);
+        }
+        mock.inject_fault(fault(f)).unwrap();
+        let err = c
+            .jobs()
+            .get_with(JobIdentity::external("CCC-2026-04817"), &CallOptions::default().max_retries(0))
+            .await
+            .unwrap_err();
+        assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(503)), "trickle {trickle}: {err:?}");
+        assert!(err.to_string().contains("over max_response_bytes (64 bytes)"), "{err}");
+        assert!(err.body().is_some_and(|b| b.starts_with("{\"type\":\"unavailable\"")), "{:?}", err.body());
+    }
 }
 
 #[tokio::test]
