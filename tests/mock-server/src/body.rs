@@ -101,15 +101,43 @@ impl Body for MockBody {
 }
 
 /// A TCP connection whose flush fails once its [`CloseFlag`] is set, which makes hyper
-/// drop (close) the connection right after the bytes written so far were sent.
+/// drop (close) the connection right after the bytes written so far were sent. With an idle
+/// timeout, it also ends (reads as closed) when no byte of a next request arrives within that
+/// time of the last flush: a server closing idle keep-alive connections.
 pub(crate) struct FaultIo {
     pub(crate) inner: TcpStream,
     pub(crate) close: CloseFlag,
+    pub(crate) idle: Option<Duration>,
+    /// Running from the last flush until a byte is read.
+    pub(crate) idle_timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl FaultIo {
+    pub(crate) fn new(inner: TcpStream, close: CloseFlag, idle: Option<Duration>) -> FaultIo {
+        FaultIo { inner, close, idle, idle_timer: None }
+    }
 }
 
 impl AsyncRead for FaultIo {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.idle_timer = None;
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                // Idle for too long: read as closed, and hyper closes the connection.
+                let expired = self.idle_timer.as_mut().is_some_and(|timer| timer.as_mut().poll(cx).is_ready());
+                if expired {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
     }
 }
 
@@ -132,6 +160,13 @@ impl AsyncWrite for FaultIo {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        if let Some(idle) = self.idle {
+            let deadline = Instant::now() + idle;
+            match self.idle_timer.as_mut() {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.idle_timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+        }
         if self.close.load(Ordering::Acquire) {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,

@@ -80,6 +80,9 @@ pub struct MockConfig {
     /// `retry-after: 0`, an HTML 502, a dropped connection, a truncated body, or a connection
     /// closed after the answer. For soak tests; 0 (the default) disables it.
     pub chaos_rate: f64,
+    /// Close a keep-alive connection when no next request starts within this time of the last
+    /// answer (as servers and proxies do, some after a millisecond). Default: never.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -112,6 +115,9 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// Whether an injected fault shaped the answer.
     pub fault: bool,
+    /// Which connection it came on: 0 for the first connection since the server started.
+    #[serde(default)]
+    pub connection: u64,
 }
 
 /// A running mock server. Dropping it stops the server.
@@ -133,6 +139,7 @@ impl MockServer {
             config.latency,
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
             config.chaos_rate,
+            config.idle_timeout,
         ));
         let (stop, stopped) = watch::channel(false);
         let accept = tokio::spawn(server::accept_loop(listener, Arc::clone(&shared), stopped));

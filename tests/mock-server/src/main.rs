@@ -1,4 +1,4 @@
-//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]`
+//! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R] [--idle-timeout-ms N]`
 //!
 //! Prints `listening on http://HOST:PORT` once ready; stops on SIGTERM or Ctrl-C.
 
@@ -29,6 +29,9 @@ struct Args {
     /// Share of API calls (0.0-1.0) that get a random retryable fault (soak tests).
     #[arg(long, default_value_t = 0.0)]
     chaos_rate: f64,
+    /// Close a keep-alive connection idle this many milliseconds after an answer.
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ async fn run(args: Args) -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         log_capacity: args.log_capacity,
         chaos_rate: args.chaos_rate,
+        idle_timeout: args.idle_timeout_ms.map(Duration::from_millis),
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.

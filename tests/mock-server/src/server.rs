@@ -51,10 +51,17 @@ pub(crate) struct Shared {
     request_seq: AtomicU64,
     request_seed: u64,
     log_seq: AtomicU64,
+    conn_seq: AtomicU64,
+    idle_timeout: Option<Duration>,
 }
 
 impl Shared {
-    pub(crate) fn new(latency: Duration, log_capacity: usize, chaos_rate: f64) -> Shared {
+    pub(crate) fn new(
+        latency: Duration,
+        log_capacity: usize,
+        chaos_rate: f64,
+        idle_timeout: Option<Duration>,
+    ) -> Shared {
         let seed = Uuid::new_v4().as_u64_pair();
         Shared {
             state: Mutex::new(State::seeded()),
@@ -67,6 +74,8 @@ impl Shared {
             request_seq: AtomicU64::new(0),
             request_seed: seed.0 ^ seed.1,
             log_seq: AtomicU64::new(0),
+            conn_seq: AtomicU64::new(0),
+            idle_timeout,
         }
     }
 
@@ -102,7 +111,8 @@ impl Shared {
     }
 
     /// Logs a request as it arrives; returns its sequence number for [`Shared::finish`].
-    fn record(&self, parts: &Parts, name: &str, body: &[u8], status: Option<u16>, fault: bool) -> u64 {
+    #[allow(clippy::too_many_arguments)]
+    fn record(&self, conn: u64, parts: &Parts, name: &str, body: &[u8], status: Option<u16>, fault: bool) -> u64 {
         let seq = self.log_seq.fetch_add(1, Ordering::Relaxed);
         if self.log_capacity == 0 {
             return seq;
@@ -129,6 +139,7 @@ impl Shared {
             body: String::from_utf8_lossy(body).into_owned(),
             status,
             fault,
+            connection: conn,
         };
         let mut log = lock(&self.log);
         while log.len() >= self.log_capacity {
@@ -185,7 +196,7 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut 
     let mut builder = http1::Builder::new();
     // No header-read timeout: hyper's also closes idle keep-alive connections (after
     // 30 s), which would make long client tests race against the mock. Connection
-    // closes happen only when a test asks for them (`close_after`).
+    // closes happen only when a test asks for them (`close_after`, `idle_timeout`).
     builder.keep_alive(true).timer(TokioTimer::new()).header_read_timeout(None);
     loop {
         let accepted = tokio::select! {
@@ -224,9 +235,10 @@ fn spawn_connection(
     shared.conns.fetch_add(1, Ordering::AcqRel);
     let guard = ConnGuard(Arc::clone(shared));
     let close: CloseFlag = CloseFlag::default();
-    let io = TokioIo::new(FaultIo { inner: stream, close: Arc::clone(&close) });
+    let conn = shared.conn_seq.fetch_add(1, Ordering::Relaxed);
+    let io = TokioIo::new(FaultIo::new(stream, Arc::clone(&close), shared.idle_timeout));
     let svc_shared = Arc::clone(shared);
-    let service = service_fn(move |req| handle(Arc::clone(&svc_shared), Arc::clone(&close), req));
+    let service = service_fn(move |req| handle(Arc::clone(&svc_shared), Arc::clone(&close), conn, req));
     let conn = builder.serve_connection(io, service);
     tokio::spawn(async move {
         let _guard = guard;
@@ -257,13 +269,14 @@ pub(crate) async fn wait_idle(shared: &Shared) {
 async fn handle(
     shared: Arc<Shared>,
     close: CloseFlag,
+    conn: u64,
     req: Request<Incoming>,
 ) -> Result<Response<MockBody>, DropConnection> {
     if let Some(route) = req.uri().path().strip_prefix("/__mock/") {
         let route = Control::parse(route);
         return Ok(control(&shared, route, req).await);
     }
-    api(&shared, &close, req).await
+    api(&shared, &close, conn, req).await
 }
 
 enum BodyError {
@@ -280,7 +293,12 @@ async fn read_body(body: Incoming) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Result<Response<MockBody>, DropConnection> {
+async fn api(
+    shared: &Shared,
+    close: &CloseFlag,
+    conn: u64,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let name = parts.uri.path().strip_prefix(API_VERSION_PREFIX);
     let op = name.and_then(methods::lookup);
@@ -291,12 +309,12 @@ async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Resu
         Err(BodyError::TooLarge) => {
             let answer =
                 Answer::text(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY_BYTES} bytes"));
-            shared.record(&parts, name, b"", Some(answer.status.as_u16()), false);
+            shared.record(conn, &parts, name, b"", Some(answer.status.as_u16()), false);
             return Ok(respond(shared, answer, &parts.headers));
         }
     };
     let fault = if parts.uri.path().starts_with(API_VERSION_PREFIX) { shared.faults.take(name, op) } else { None };
-    let seq = shared.record(&parts, name, &body, None, fault.is_some());
+    let seq = shared.record(conn, &parts, name, &body, None, fault.is_some());
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
