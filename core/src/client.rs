@@ -44,12 +44,14 @@ impl CallOptions {
 
 struct Inner {
     config: Config,
-    /// The pooled connections, for methods safe to resend.
-    http: reqwest::Client,
+    /// The pooled connections, for methods safe to resend. Made at the first call, on the
+    /// SDK's runtime: setting up TLS (reading the system's roots) takes tens of milliseconds,
+    /// which building a client must not spend (it may run inside an event loop).
+    http: tokio::sync::OnceCell<reqwest::Client>,
     /// A new connection for every request, for methods that must not be resent (a pooled
     /// connection the server has just closed could fail a request that may have been written,
-    /// and such a call cannot be retried).
-    fresh: reqwest::Client,
+    /// and such a call cannot be retried). Made at the first such call.
+    fresh: tokio::sync::OnceCell<reqwest::Client>,
     api_root: String,
     auth: Option<(HeaderValue, HeaderValue)>,
     user_agent: HeaderValue,
@@ -87,8 +89,7 @@ impl Client {
 
     /// A client from validated settings.
     pub fn from_config(config: Config) -> Result<Client, Error> {
-        let http = http_client(&config, true)?;
-        let fresh = http_client(&config, false)?;
+        let (http, fresh) = (tokio::sync::OnceCell::new(), tokio::sync::OnceCell::new());
         let auth = match (&config.api_key, config.integration_id) {
             (Some(key), Some(id)) => {
                 let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
@@ -290,10 +291,14 @@ impl Client {
         trace: &Trace,
         timeout: Duration,
     ) -> Result<Reply, Attempted> {
-        let http = match spec.resend {
-            Resend::Safe => &self.inner.http,
-            Resend::OnlyIfNotSent => &self.inner.fresh,
+        let (cell, pooled) = match spec.resend {
+            Resend::Safe => (&self.inner.http, true),
+            Resend::OnlyIfNotSent => (&self.inner.fresh, false),
         };
+        let http = cell
+            .get_or_try_init(|| async { http_client(&self.inner.config, pooled) })
+            .await
+            .map_err(|e| (Failure::Setup, e, None))?;
         let mut req = http
             .post(url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))

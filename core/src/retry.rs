@@ -18,6 +18,8 @@ pub(crate) enum Failure {
     MaybeSent,
     /// The server answered with this status.
     Status(u16),
+    /// Nothing was sent because the HTTP client could not be set up; trying again cannot help.
+    Setup,
 }
 
 /// What the retry loop does next.
@@ -54,6 +56,7 @@ impl Policy {
             Failure::NotSent => true,
             Failure::MaybeSent => resend == Resend::Safe,
             Failure::Status(s) => resend == Resend::Safe && RETRY_STATUSES.contains(&s),
+            Failure::Setup => false,
         };
         if !retryable {
             return Decision::GiveUp;
@@ -154,6 +157,7 @@ mod tests {
         assert_eq!(p.decide(MaybeSent, Resend::OnlyIfNotSent, 1, None), GiveUp);
         assert!(matches!(p.decide(NotSent, Resend::OnlyIfNotSent, 1, None), RetryAfter(_)));
         assert_eq!(p.decide(Status(404), Resend::Safe, 1, None), GiveUp);
+        assert_eq!(p.decide(Setup, Resend::Safe, 1, None), GiveUp);
         assert_eq!(p.decide(Status(400), Resend::Safe, 1, None), GiveUp);
         assert_eq!(
             p.decide(Status(429), Resend::Safe, 1, Some(Duration::from_secs(1))),

@@ -111,7 +111,6 @@ impl Shared {
     }
 
     /// Logs a request as it arrives; returns its sequence number for [`Shared::finish`].
-    #[allow(clippy::too_many_arguments)]
     fn record(&self, conn: u64, parts: &Parts, name: &str, body: &[u8], status: Option<u16>, fault: bool) -> u64 {
         let seq = self.log_seq.fetch_add(1, Ordering::Relaxed);
         if self.log_capacity == 0 {
