@@ -11,6 +11,8 @@ export const {
   verifyState,
   generateState,
   VERSION,
+  LosslessNumber,
+  InstallResult,
   PartlyError,
   ValidationError,
   ConnectionError,

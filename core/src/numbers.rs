@@ -11,8 +11,12 @@
 //! A double *holds* a number when the double, written in its shortest form (as Rust, Python
 //! and JavaScript print it), is the same decimal number: `0.1` is held by the double `0.1`;
 //! `9007199254740993`, `3.14159265358979323846` and `1e400` are not held by any double.
+//!
+//! For a binding that crosses results as JSON text for its language's own parser, whose
+//! numbers are doubles (Node's `JSON.parse`), [`mark_inexact`] writes each number no double
+//! holds as a marked string, and [`unmark`] reads such text back (see [`MARK`]).
 
-use serde_json::Number;
+use serde_json::{Number, Value};
 
 /// How a JSON number can be kept exactly.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,6 +63,109 @@ pub fn number_from_text(text: &str) -> Option<Number> {
     let t = text.trim();
     // JSON's grammar, which also refuses `NaN`, `Infinity`, `+1`, `.5` and `1.`.
     serde_json::from_str::<Number>(t).ok()
+}
+
+/// Starts JSON text in which [`mark_inexact`] marked numbers, and each marked string in it:
+/// `MARK n:<number>` stands for that number, `MARK s:<text>` for a string that itself began
+/// with `MARK`. Text not starting with it has nothing marked.
+pub const MARK: char = '\u{1}';
+
+/// `json` (compact JSON text, as `serde_json` writes it) with every number no double holds
+/// written as the string `MARK n:<number>` (and every string starting with `MARK` as
+/// `MARK s:<string>`), the whole text then starting with [`MARK`]; `json` itself when no
+/// number needs it, which is the common case and costs one scan.
+pub fn mark_inexact(json: String) -> String {
+    let bytes = json.as_bytes();
+    let mut edits: Vec<(usize, usize, bool)> = Vec::new(); // (start, end, is_number)
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+                if bytes[start + 1..].starts_with(b"\\u0001") {
+                    edits.push((start, start + 1, false));
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                    i += 1;
+                }
+                if !surely_held(&json[start..i]) && held_by_f64(&json[start..i]).is_none() {
+                    edits.push((start, i, true));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    if edits.is_empty() {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 1 + edits.len() * 12);
+    out.push(MARK);
+    let mut pos = 0;
+    for (start, end, is_number) in edits {
+        out.push_str(&json[pos..start]);
+        if is_number {
+            out.push_str("\"\\u0001n:");
+            out.push_str(&json[start..end]);
+            out.push('"');
+        } else {
+            out.push_str("\"\\u0001s:");
+        }
+        pos = end;
+    }
+    out.push_str(&json[pos..]);
+    out
+}
+
+/// Reads JSON text that may carry marks (from [`mark_inexact`], or made the same way by the
+/// binding's own layer): marked strings become the numbers and strings they stand for.
+pub fn unmark(text: &str) -> Result<Value, serde_json::Error> {
+    match text.strip_prefix(MARK) {
+        None => serde_json::from_str(text),
+        Some(rest) => {
+            let mut value: Value = serde_json::from_str(rest)?;
+            restore(&mut value)?;
+            Ok(value)
+        }
+    }
+}
+
+fn restore(value: &mut Value) -> Result<(), serde_json::Error> {
+    match value {
+        Value::String(s) if s.starts_with(MARK) => {
+            let body = &s[MARK.len_utf8()..];
+            if let Some(number) = body.strip_prefix("n:") {
+                let n = number_from_text(number).ok_or_else(|| {
+                    <serde_json::Error as serde::de::Error>::custom(format!("{number:?} is not a JSON number"))
+                })?;
+                *value = Value::Number(n);
+            } else if let Some(text) = body.strip_prefix("s:") {
+                *s = text.to_string();
+            }
+        }
+        Value::Array(items) => items.iter_mut().try_for_each(restore)?,
+        Value::Object(map) => map.values_mut().try_for_each(restore)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A number of at most 15 significant digits and a modest exponent: every double
+/// round-trips such a decimal, so no parse is needed.
+fn surely_held(token: &str) -> bool {
+    let (mantissa, exponent) = match token.find(['e', 'E']) {
+        Some(i) => (&token[..i], token[i + 1..].parse::<i32>().ok()),
+        None => (token, Some(0)),
+    };
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).skip_while(|d| *d == b'0').count();
+    digits <= 15 && exponent.is_some_and(|e| (-290..=290).contains(&e))
 }
 
 fn is_integer_text(text: &str) -> bool {
@@ -141,6 +248,26 @@ mod tests {
         assert_eq!(exact_f64(&n("0.30000000000000004")), Some(0.30000000000000004));
         assert_eq!(exact_f64(&n("0.3000000000000000444")), None);
         assert_eq!(exact_f64(&n("1E400")), None);
+    }
+
+    #[test]
+    fn marked_text_for_doubles() {
+        let plain = r#"{"a":1,"b":0.1,"c":-2.5e-7,"s":"1e400"}"#.to_string();
+        assert_eq!(mark_inexact(plain.clone()), plain, "nothing to mark: the text as it is");
+        let v: Value = serde_json::from_str(
+            r#"{"big":123456789012345678901234567890,"huge":1e400,"ok":[1,2.5],"odd":"\u0001s:x","n":9007199254740993}"#,
+        )
+        .unwrap();
+        let text = serde_json::to_string(&v).unwrap();
+        let marked = mark_inexact(text);
+        assert!(marked.starts_with(MARK), "{marked}");
+        assert_eq!(
+            &marked[1..],
+            r#"{"big":"\u0001n:123456789012345678901234567890","huge":"\u0001n:1e+400","ok":[1,2.5],"odd":"\u0001s:\u0001s:x","n":"\u0001n:9007199254740993"}"#
+        );
+        assert_eq!(unmark(&marked).unwrap(), v, "read back, the same value");
+        assert_eq!(unmark(r#"{"a":"\u0001n:1"}"#).unwrap()["a"], "\u{1}n:1", "unmarked text is read as it is");
+        assert!(unmark(&format!("{MARK}[\"\\u0001n:NaN\"]")).is_err());
     }
 
     #[test]
