@@ -530,10 +530,10 @@ pub(crate) fn api_error(
     retry_after: Option<Duration>,
     scrubber: &Scrubber,
 ) -> Error {
-    let text = String::from_utf8_lossy(raw);
-    // The whole text when it is not huge (a JSON error body is read whole), else its start.
-    let clean = if text.len() <= defaults::ERROR_BODY_MAX + scrub::MARGIN {
-        scrubber.scrub(&text).into_owned()
+    // The whole text up to a megabyte (a JSON error body is read whole for its `type` and
+    // `message`), else only its start, which is all an error keeps.
+    let clean = if raw.len() <= 1 << 20 {
+        scrubber.scrub(&String::from_utf8_lossy(raw)).into_owned()
     } else {
         scrubber.scrub(&body_text(raw).0).into_owned()
     };

@@ -157,9 +157,12 @@ fn restore(value: &mut Value) -> Result<(), serde_json::Error> {
     Ok(())
 }
 
-/// A number of at most 15 significant digits and a modest exponent: every double
-/// round-trips such a decimal, so no parse is needed.
+/// A short number of at most 15 significant digits and a modest exponent: every double
+/// round-trips such a decimal (they stay in the normal range), so no formatting is needed.
 fn surely_held(token: &str) -> bool {
+    if token.len() > 32 {
+        return false;
+    }
     let (mantissa, exponent) = match token.find(['e', 'E']) {
         Some(i) => (&token[..i], token[i + 1..].parse::<i32>().ok()),
         None => (token, Some(0)),
@@ -177,6 +180,10 @@ fn held_by_f64(text: &str) -> Option<f64> {
     let f: f64 = text.parse().ok()?;
     if !f.is_finite() {
         return None;
+    }
+    if surely_held(text) {
+        // The common case (`12.345`, `2019`): no formatting needed.
+        return Some(f);
     }
     let shortest = format!("{f:e}");
     (decimal_key(&shortest)? == decimal_key(text)?).then_some(f)
