@@ -272,6 +272,39 @@ export interface InstallResponse {
   [field: string]: unknown;
 }
 
+/**
+ * What `integrations.insert` resolves with: the {@link InstallResponse} fields as properties.
+ * `console.log` and `util.inspect` show it with `api_key: '***'` (as Python's `repr` and Rust's
+ * `Debug` do); `JSON.stringify` gives every field, the key included, for storing it.
+ */
+export declare class InstallResult implements InstallResponse {
+  private constructor();
+  api_key: string;
+  integration_id: string;
+  [field: string]: unknown;
+}
+
+/**
+ * A JSON number that no JavaScript number holds exactly (`1e400`, `9007199254740993`,
+ * `3.14159265358979323846`), as results carry it: it keeps the text the server wrote. It
+ * converts like a number (`+n`, `n * 2`: the nearest double), prints as its text
+ * (`String(n)`), and is sent back exactly when given to the SDK. `JSON.stringify` writes it as
+ * the number where `JSON.rawJSON` exists (Node 21 and later), else as its text in a string.
+ */
+export declare class LosslessNumber {
+  /** @param text the text of a JSON number; anything else throws a {@link ValidationError}. */
+  constructor(text: string);
+  /** The exact text. */
+  readonly value: string;
+  /** The nearest double. */
+  valueOf(): number;
+  /** The exact text. */
+  toString(): string;
+  /** The integer exactly; throws a RangeError when the number is not an integer. */
+  toBigInt(): bigint;
+  toJSON(): unknown;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The client
 
@@ -309,7 +342,7 @@ export interface Integrations {
    * Needs no credentials. Never resent once the request may have reached the server (the code
    * is single use).
    */
-  insert(request: InstallRequest, options?: CallOptions): Promise<InstallResponse>;
+  insert(request: InstallRequest, options?: CallOptions): Promise<InstallResult>;
 }
 
 /**

@@ -60,12 +60,111 @@ function isSignal(value) {
   );
 }
 
+// ---------------------------------------------------------------------------------------------
+// Lossless numbers. Results cross from the native module as JSON text for `JSON.parse`, whose
+// numbers are doubles. The core marks each number no double holds (1e400, 9007199254740993,
+// 3.14159265358979323846: `partly::numbers::mark_inexact`): such text starts with MARK, and the
+// number is a string `MARK n:<number>` (a string that itself starts with MARK is `MARK s:<it>`).
+// Those numbers become LosslessNumber objects, which keep the exact text, and are written back
+// the same way when sent (the core's `numbers::unmark` reads them).
+
+const MARK = '\u0001';
+const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
+const RAW_JSON = typeof JSON.rawJSON === 'function';
+let losslessMade = 0;
+
+/**
+ * A JSON number no JavaScript number holds exactly, kept as the text the server wrote. It
+ * converts like a number (`+n`, `n * 2`: the nearest double), prints as its text (`String(n)`),
+ * gives its integer exactly with `toBigInt()`, and is written back exactly when sent to the
+ * SDK. `JSON.stringify` writes it as the number (with `JSON.rawJSON`, Node 21 and later) or as
+ * its text in a string (Node 18 and 20).
+ */
+class LosslessNumber {
+  /** @param {string} text a JSON number */
+  constructor(text) {
+    if (typeof text !== 'string' || !NUMBER_TEXT.test(text)) {
+      const got = typeof text === 'string' ? JSON.stringify(text) : typeName(text);
+      throw new ValidationError(`LosslessNumber takes the text of a JSON number such as "1e400", got ${got}`);
+    }
+    Object.defineProperty(this, 'value', { value: text, enumerable: true });
+    losslessMade += 1;
+    Object.freeze(this);
+  }
+
+  /** The nearest double (what arithmetic and comparisons use). */
+  valueOf() {
+    return Number(this.value);
+  }
+
+  /** The exact text. */
+  toString() {
+    return this.value;
+  }
+
+  [Symbol.toPrimitive](hint) {
+    return hint === 'string' ? this.value : Number(this.value);
+  }
+
+  /** The integer exactly, as a BigInt; a RangeError when the number is not an integer. */
+  toBigInt() {
+    const [mantissa, exp = '0'] = this.value.toLowerCase().split('e');
+    const [int, frac = ''] = mantissa.split('.');
+    const shift = BigInt(exp) - BigInt(frac.length);
+    const digits = BigInt(int + frac);
+    if (shift >= 0n) return digits * 10n ** shift;
+    const scale = 10n ** -shift;
+    if (digits % scale === 0n) return digits / scale;
+    throw new RangeError(`${this.value} is not an integer`);
+  }
+
+  toJSON() {
+    return RAW_JSON ? JSON.rawJSON(this.value) : this.value;
+  }
+
+  [util.inspect.custom]() {
+    return `LosslessNumber(${this.value})`;
+  }
+}
+
+function revive(key, value) {
+  if (typeof value === 'string' && value.charCodeAt(0) === 1) {
+    if (value.startsWith(`${MARK}n:`)) return new LosslessNumber(value.slice(3));
+    if (value.startsWith(`${MARK}s:`)) return value.slice(3);
+  }
+  return value;
+}
+
+/** A result's JSON text as JavaScript values, marked numbers as LosslessNumber. */
+function parseResult(text) {
+  return text.charCodeAt(0) === 1 ? JSON.parse(text.slice(1), revive) : JSON.parse(text);
+}
+
+/** JSON text of a value to send; LosslessNumbers in it are marked so they arrive exactly. */
+function stringify(value) {
+  if (losslessMade === 0) return JSON.stringify(value); // none exists: nothing to mark
+  let marked = false;
+  const text = JSON.stringify(value, function replacer(key, v) {
+    const original = this[key]; // before its toJSON ran
+    if (original instanceof LosslessNumber) {
+      marked = true;
+      return `${MARK}n:${original.value}`;
+    }
+    if (typeof v === 'string' && v.charCodeAt(0) === 1) {
+      marked = true;
+      return `${MARK}s:${v}`;
+    }
+    return v;
+  });
+  return marked && text !== undefined ? MARK + text : text;
+}
+
 /** JSON text of a data object (JSON's rules: undefined members left out, toJSON honoured). */
 function json(value, name) {
   if (value === undefined) return undefined;
   let text;
   try {
-    text = JSON.stringify(value);
+    text = stringify(value);
   } catch (error) {
     throw new ValidationError(`${name} cannot be sent as JSON: ${error.message}`, { cause: error });
   }
@@ -101,7 +200,7 @@ function callOptions(opts, known = CALL_OPTIONS) {
 
 function unwrap(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
-  if (outcome.json !== undefined && outcome.json !== null) return JSON.parse(outcome.json);
+  if (outcome.json !== undefined && outcome.json !== null) return parseResult(outcome.json);
   return outcome.value === undefined ? null : outcome.value;
 }
 
@@ -142,7 +241,7 @@ class Call {
     try {
       if (this.signal !== undefined) this.signal.removeEventListener('abort', this.onAbort);
       if (typeof jsonText === 'string') {
-        this.resolve(this.finish === unwrap ? JSON.parse(jsonText) : this.finish({ json: jsonText }));
+        this.resolve(this.finish === unwrap ? parseResult(jsonText) : this.finish({ json: jsonText }));
       } else if (outcome === undefined || outcome === null) {
         throw new errors.PartlyError('internal error in the partly native module: a call ended without an outcome', {
           code: 'PARTLY_INTERNAL',
@@ -340,6 +439,28 @@ class Tier1 {
   }
 }
 
+/**
+ * The answer of `integrations.insert`: `api_key` (a secret) and `integration_id`, with any
+ * field the server added. `console.log` and `util.inspect` show it without the key (as Python's
+ * `repr` and Rust's `Debug` do); `JSON.stringify` gives every field, the key included, for
+ * storing it.
+ */
+class InstallResult {
+  constructor(fields) {
+    Object.assign(this, fields);
+  }
+
+  [util.inspect.custom](depth, opts, inspect) {
+    const shown = { ...this };
+    if ('api_key' in shown) shown.api_key = '***';
+    return `InstallResult ${(inspect || util.inspect)(shown, opts)}`;
+  }
+}
+
+function installResult(outcome) {
+  return new InstallResult(unwrap(outcome));
+}
+
 class Integrations {
   #caller;
   /** @internal */
@@ -361,7 +482,7 @@ class Integrations {
         optional(r.clientSecret, 'string', 'clientSecret'),
         o,
       );
-    });
+    }, installResult);
   }
 
   [util.inspect.custom]() {
@@ -617,6 +738,8 @@ module.exports = {
   Callback,
   ERROR_ACCESS_DENIED,
   VERSION,
+  LosslessNumber,
+  InstallResult,
   PartlyError: errors.PartlyError,
   ValidationError: errors.ValidationError,
   ConnectionError: errors.ConnectionError,

@@ -15,6 +15,8 @@ export const {
   Callback,
   ERROR_ACCESS_DENIED,
   VERSION,
+  LosslessNumber,
+  InstallResult,
   PartlyError,
   ValidationError,
   ConnectionError,

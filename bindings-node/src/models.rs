@@ -53,11 +53,12 @@ pub(crate) fn count(value: f64, name: &str) -> Result<usize, Error> {
     }
 }
 
-/// Parses JSON text the JavaScript layer produced; absent means JSON `null`.
+/// Parses JSON text the JavaScript layer produced (its `LosslessNumber`s marked, see
+/// `partly::numbers::unmark`); absent means JSON `null`.
 pub(crate) fn json(text: Option<String>, name: &str) -> Result<Value, Error> {
     match text {
         None => Ok(Value::Null),
-        Some(t) => serde_json::from_str(&t).map_err(|e| Error::validation(format!("{name} is not valid JSON: {e}"))),
+        Some(t) => partly::numbers::unmark(&t).map_err(|e| Error::validation(format!("{name} is not valid JSON: {e}"))),
     }
 }
 
@@ -66,11 +67,14 @@ pub(crate) fn identifiers(value: Value) -> Result<Vec<VehicleIdentifier>, Error>
     VehicleIdentifier::list_from_json(value)
 }
 
-/// Any result model as JSON text (lossless: the models keep unknown fields). The JavaScript
-/// layer parses it with `JSON.parse`, which builds the object far faster than N-API calls
+/// Any result model as JSON text (lossless: the models keep unknown fields, and numbers no
+/// double holds are marked for the JavaScript layer, `partly::numbers::mark_inexact`). It
+/// parses the text with `JSON.parse`, which builds the object far faster than N-API calls
 /// property by property.
 pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
+    serde_json::to_string(value)
+        .map(partly::numbers::mark_inexact)
+        .map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
 }
 
 /// Progress of `tier1.prepareAll`, passed to `onProgress`.

@@ -2,14 +2,14 @@
 //! JavaScript, and how a call is cancelled.
 //!
 //! **The runtime.** One multi-threaded tokio runtime per process, shared by the main thread and
-//! every `worker_threads` worker that loads the module. napi-rs owns its lifecycle: it is built
-//! when the first Node environment registers the module (we hand napi-rs our configured runtime
-//! in [`init`]), and shut down when the last environment unloads (process exit, or the last
-//! worker ending after the main thread). Its threads are not libuv handles, so nothing on them
-//! (idle pooled connections, a running `MockServer`) keeps Node's event loop alive: a script
-//! that has finished its calls exits by itself. Only a call still in flight holds the loop open,
-//! through the environment's completion channel (below). Node never forks a process that has
-//! loaded us, so unlike the Python package there is no fork handling.
+//! every `worker_threads` worker that loads the module, built at the first call that needs it
+//! ([`runtime`]): loading the module (`require('partly')`) and building a client start no
+//! thread. It lives as long as the process. Its threads are not libuv handles, so nothing on
+//! them (idle pooled connections, a running `MockServer`) keeps Node's event loop alive: a
+//! script that has finished its calls exits by itself. Only a call still in flight holds the
+//! loop open, through the environment's completion channel (below). Node never forks a process
+//! that has loaded us (`cluster` and `child_process` start new processes, which load the module
+//! afresh), so unlike the Python package there is no fork handling.
 //!
 //! **The completion channel.** Each Node environment (the main thread, each worker; in fact
 //! each load of `index.js`) has one [`Channel`], made by [`create_completions`] with the
@@ -46,29 +46,34 @@ use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use futures_util::FutureExt;
 use napi::bindgen_prelude::{Function, PromiseRaw, ToNapiValue};
 use napi::{sys, Env, JsValue};
 use tokio::sync::oneshot;
 
-use crate::error::{self, Outcome};
+use crate::error::{self, ErrorInfo, Outcome};
 
-/// Builds the runtime napi-rs runs every future on (see the module docs). Runs once, when the
-/// shared library is loaded.
-#[napi_derive::module_init]
-fn init() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static THREAD: AtomicUsize = AtomicUsize::new(0);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+static RUNTIME_INIT: Mutex<()> = Mutex::new(());
+
+/// The runtime every call runs on, built at the first call (see the module docs).
+pub(crate) fn runtime() -> napi::Result<&'static tokio::runtime::Runtime> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let _one_at_a_time = RUNTIME_INIT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    static THREAD: AtomicU32 = AtomicU32::new(0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name_fn(|| format!("partly-node-{}", THREAD.fetch_add(1, Ordering::Relaxed)))
-        .build();
-    // Should building it fail (no threads left), napi-rs builds its default runtime instead.
-    if let Ok(runtime) = runtime {
-        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
-    }
+        .build()
+        .map_err(|e| napi::Error::from_reason(format!("partly could not start its I/O threads: {e}")))?;
+    Ok(RUNTIME.get_or_init(|| rt))
 }
 
 /// Why a call was stopped before it finished.
@@ -371,10 +376,11 @@ pub(crate) fn spawn_call<F>(
 where
     F: Future<Output = Outcome> + Send + 'static,
 {
+    let rt = runtime()?;
     let registration = registry.register(id);
     let channel_ = Arc::clone(channel);
     let registry_ = Arc::clone(registry);
-    napi::bindgen_prelude::spawn(async move {
+    rt.spawn(async move {
         let outcome = match registration {
             Err(refused) => refused,
             Ok(stop) => {
@@ -401,15 +407,26 @@ where
     Ok(())
 }
 
-/// Runs a future that is not a cancellable call (the mock server's start and stop), with the
-/// same panic containment.
-pub(crate) fn spawn_task<'env, F>(env: &'env Env, task: F) -> napi::Result<PromiseRaw<'env, Outcome>>
+/// Runs a future that is not a cancellable call (the mock server's start and stop) on the
+/// runtime, with the same panic containment (`on_panic` makes the value a panic settles with);
+/// returns a Promise of its value.
+pub(crate) fn spawn_task<'env, T, F>(
+    env: &'env Env,
+    task: F,
+    on_panic: fn(ErrorInfo) -> T,
+) -> napi::Result<PromiseRaw<'env, T>>
 where
-    F: Future<Output = Outcome> + Send + 'static,
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = T> + Send + 'static,
 {
-    env.spawn_future(async move {
-        Ok(AssertUnwindSafe(task).catch_unwind().await.unwrap_or_else(|panic| Outcome::error(error::panicked(panic))))
-    })
+    let rt = runtime()?;
+    let (deferred, promise) = env.create_deferred()?;
+    rt.spawn(async move {
+        let value =
+            AssertUnwindSafe(task).catch_unwind().await.unwrap_or_else(|panic| on_panic(error::panicked(panic)));
+        deferred.resolve(move |_| Ok(value));
+    });
+    Ok(PromiseRaw::new(env.raw(), promise.raw()))
 }
 
 /// Runs synchronous native code with panic containment: a panic becomes an internal error.

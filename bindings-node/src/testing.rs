@@ -94,26 +94,27 @@ pub fn start_mock_server(
             ..Default::default()
         })
     })();
-    env.spawn_future(async move {
-        let config = match config {
-            Ok(c) => c,
-            Err(e) => return Ok(Either::B(e)),
-        };
-        let started =
-            futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(MockServer::start(config))).await;
-        Ok(match started {
-            Ok(Ok(server)) => {
-                let url = server.url();
-                let ca_path = server.ca_path().map(|p| p.display().to_string());
-                Either::A(NativeMockServer { server: Mutex::new(Some(server)), url, ca_path })
+    spawn_task(
+        env,
+        async move {
+            let config = match config {
+                Ok(c) => c,
+                Err(e) => return Either::B(e),
+            };
+            match MockServer::start(config).await {
+                Ok(server) => {
+                    let url = server.url();
+                    let ca_path = server.ca_path().map(|p| p.display().to_string());
+                    Either::A(NativeMockServer { server: Mutex::new(Some(server)), url, ca_path })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                    Either::B(error::plain_validation(&format!("redirectUrls: {e}")))
+                }
+                Err(e) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
-                Either::B(error::plain_validation(&format!("redirectUrls: {e}")))
-            }
-            Ok(Err(e)) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
-            Err(panic) => Either::B(error::panicked(panic)),
-        })
-    })
+        },
+        Either::B,
+    )
 }
 
 #[napi]
@@ -204,6 +205,7 @@ impl NativeMockServer {
                             "body": r.body,
                             "status": r.status,
                             "fault": r.fault,
+                            "connection": r.connection,
                         })
                     })
                     .collect(),
@@ -239,12 +241,16 @@ impl NativeMockServer {
     #[napi(catch_unwind)]
     pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Outcome>> {
         let server = self.lock().take();
-        spawn_task(env, async move {
-            if let Some(server) = server {
-                server.shutdown().await;
-            }
-            Outcome::value(Value::Null)
-        })
+        spawn_task(
+            env,
+            async move {
+                if let Some(server) = server {
+                    server.shutdown().await;
+                }
+                Outcome::value(Value::Null)
+            },
+            Outcome::error,
+        )
     }
 
     /// Whether `stop()` was called.
@@ -280,8 +286,12 @@ pub fn panic_for_testing(env: &Env, place: String) -> napi::Result<PromiseRaw<'_
     if place == "sync" {
         panic!("deliberate panic for the test suite (sync)");
     }
-    spawn_task(env, async move {
-        tokio::task::yield_now().await;
-        panic!("deliberate panic for the test suite ({place})");
-    })
+    spawn_task(
+        env,
+        async move {
+            tokio::task::yield_now().await;
+            panic!("deliberate panic for the test suite ({place})");
+        },
+        Outcome::error,
+    )
 }

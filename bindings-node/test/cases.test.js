@@ -43,37 +43,80 @@ function bigJob10mb() {
   return bigJob;
 }
 
+function placeholder(name, env) {
+  const pad = /^PAD\((\d+)\)$/.exec(name);
+  if (pad) return 'x'.repeat(Number(pad[1]));
+  switch (name) {
+    case 'DEMO_SITE_ID':
+      return DEMO.DEMO_SITE_ID;
+    case 'DEMO_JOB_ID':
+      return DEMO.DEMO_JOB_ID;
+    case 'DEMO_CLIENT_ID':
+      return DEMO.DEMO_CLIENT_ID;
+    case 'DEMO_CLIENT_SECRET':
+      return DEMO.DEMO_CLIENT_SECRET;
+    case 'DEMO_API_KEY':
+      return DEMO.DEMO_API_KEY;
+    case 'DEMO_API_KEY_JSON_ESCAPED':
+      return [...DEMO.DEMO_API_KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    case 'MINTED_CODE':
+      return env.minted;
+    case 'UNKNOWN_UUID':
+      return UNKNOWN_UUID;
+    case 'DEAD_URL':
+      return env.deadUrl;
+    case 'BIG_JOB_10MB':
+      return bigJob10mb();
+    case 'HTTP_DATE_IN_2S':
+      return new Date(Date.now() + 2000).toUTCString();
+    default:
+      throw new Error(`unknown placeholder $${name}`);
+  }
+}
+
+/** Replaces every $NAME and $PAD(n) inside strings (faults.json's "about"). */
 function substitute(value, env) {
   if (typeof value === 'string') {
-    switch (value) {
-      case '$DEMO_SITE_ID':
-        return DEMO.DEMO_SITE_ID;
-      case '$DEMO_JOB_ID':
-        return DEMO.DEMO_JOB_ID;
-      case '$DEMO_CLIENT_ID':
-        return DEMO.DEMO_CLIENT_ID;
-      case '$DEMO_CLIENT_SECRET':
-        return DEMO.DEMO_CLIENT_SECRET;
-      case '$MINTED_CODE':
-        return env.minted;
-      case '$UNKNOWN_UUID':
-        return UNKNOWN_UUID;
-      case '$DEAD_URL':
-        return env.deadUrl;
-      case '$BIG_JOB_10MB':
-        return bigJob10mb();
-      case '$HTTP_DATE_IN_2S':
-        return new Date(Date.now() + 2000).toUTCString();
-      default:
-        if (value.startsWith('$')) throw new Error(`unknown placeholder ${value}`);
-        return value;
-    }
+    return value.replace(/\$(PAD\(\d+\)|[A-Z0-9_]+)/g, (_, name) => placeholder(name, env));
   }
   if (Array.isArray(value)) return value.map((v) => substitute(v, env));
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, env)]));
   }
   return value;
+}
+
+/** Whether `text` shows any 16-character window of `secret` (all of it when shorter). */
+function shows(text, secret) {
+  if (secret.length <= 16) return text.includes(secret);
+  for (let i = 0; i + 16 <= secret.length; i++) if (text.includes(secret.slice(i, i + 16))) return true;
+  return false;
+}
+
+/** The strings (keys and values) of parsed JSON. */
+function jsonStrings(value, out = []) {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => jsonStrings(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.push(k);
+      jsonStrings(v, out);
+    }
+  }
+  return out;
+}
+
+/** A decimal number's canonical form [sign, digits, exponent], to compare numbers as decimals. */
+function decimalKey(text) {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return null;
+  let digits = (m[2] + (m[3] || '')).replace(/^0+/, '');
+  let exp = BigInt(m[4] || 0) - BigInt((m[3] || '').length);
+  if (digits === '') return '0';
+  const trail = digits.length - digits.replace(/0+$/, '').length;
+  digits = digits.slice(0, digits.length - trail);
+  exp += BigInt(trail);
+  return `${m[1]}${digits}e${exp}`;
 }
 
 function identifiers(spec) {
@@ -204,9 +247,14 @@ async function runCase(mock, raw) {
       assert.equal(last.headers.traceparent.split('-')[1], e.traceId, `${name}: trace id`);
     }
     for (const secret of expect.secret_absent || []) {
-      for (const text of [e.message, String(e), util.inspect(e), e.body || '', JSON.stringify(e)]) {
-        assert.ok(!text.includes(secret), `${name}: a secret shows in ${text}`);
+      const texts = [e.message, String(e), util.inspect(e), util.inspect(e, { showHidden: true }), JSON.stringify(e)];
+      for (const field of ['errorType', 'body', 'method', 'requestId', 'traceId']) if (e[field]) texts.push(e[field]);
+      try {
+        texts.push(...jsonStrings(JSON.parse(e.body || '')));
+      } catch {
+        // not JSON
       }
+      for (const text of texts) assert.ok(!shows(text, secret), `${name}: a secret shows in ${text}`);
     }
   } else {
     assert.ok(!outcome.error, `${name}: expected success, got ${outcome.error && util.inspect(outcome.error)}`);
@@ -216,6 +264,12 @@ async function runCase(mock, raw) {
       assert.equal(typeof v[k] === 'string' ? v[k].length : null, n, `${name}: length of ${k}`);
     }
     for (const k of expect.result_keys || []) assert.ok(k in v, `${name}: ${k} missing in ${util.inspect(v)}`);
+    for (const [pointer, text] of Object.entries(expect.result_numbers || {})) {
+      const got = pointer.split('/').slice(1).reduce((o, k) => o[k], v);
+      // Exact: a number where a double holds it, else a LosslessNumber keeping the text.
+      assert.ok(typeof got === 'number' || got instanceof partly.LosslessNumber, `${name}: ${pointer} is ${util.inspect(got)}`);
+      assert.equal(decimalKey(String(got)), decimalKey(text), `${name}: ${pointer} is ${util.inspect(got)}, not ${text}`);
+    }
   }
 
   if (expect.requests !== undefined) {

@@ -13,6 +13,7 @@ const {
   authorizeUrl,
   verifyState,
   generateState,
+  LosslessNumber,
 } = require('partly');
 const { startMock, requestsFor, rejection, DEMO } = require('./support');
 
@@ -56,6 +57,39 @@ test('results keep every field the server sent, unknown ones included', async (t
   assert.deepEqual(job.brand_new_field, { x: [1, 2.5, 'three'], big: 12345678901 });
   assert.equal(job.claim_number, null);
   assert.equal(job.job_number, null, 'a missing optional field reads as null');
+});
+
+test('numbers no double holds come back as LosslessNumber and are sent back exactly', async (t) => {
+  const mock = await startMock(t);
+  const client = mock.client();
+  const body =
+    `{"id":"${DEMO.DEMO_JOB_ID}","site_id":"${DEMO.DEMO_SITE_ID}","status":{"type":"draft"},"images":[],` +
+    '"huge":1e400,"big":123456789012345678901234567890,"pi":3.14159265358979323846264338327950288,' +
+    '"unsafe":9007199254740993,"safe":9007199254740992,"small":0.1,"odd":"\\u0001n:5"}';
+  mock.injectFault({ method: 'jobs.get', status: 200, body, headers: { 'content-type': 'application/json' } });
+  const job = await client.jobs.get({ external: EXT });
+  for (const [field, text] of [['huge', '1e+400'], ['big', '123456789012345678901234567890'], ['pi', '3.14159265358979323846264338327950288'], ['unsafe', '9007199254740993']]) {
+    assert.ok(job[field] instanceof LosslessNumber, `${field}: ${job[field]}`);
+    assert.equal(String(job[field]), text);
+  }
+  assert.equal(job.big.toBigInt(), 123456789012345678901234567890n);
+  assert.equal(job.unsafe.toBigInt(), 9007199254740993n);
+  assert.equal(+job.pi, Math.PI, 'arithmetic uses the nearest double');
+  assert.equal(job.safe, 9007199254740992, 'a number a double holds stays a number');
+  assert.equal(job.small, 0.1);
+  assert.equal(job.odd, '\u0001n:5', 'a string that looks like a mark stays that string');
+  // Sent back inside a vehicle, they arrive exactly (the mock keeps JSON numbers as written).
+  const vehicle = { odometer: job.big, ratio: job.pi, limit: job.huge, make: 'Toyota', odd: job.odd };
+  const back = await client.jobs.insert({ external: 'NUM-1', data: { repairer_site_id: DEMO.DEMO_SITE_ID, vehicle } });
+  const [sent] = requestsFor(mock, 'jobs.insert');
+  assert.ok(sent.body.includes('"odometer":123456789012345678901234567890'), sent.body);
+  assert.ok(sent.body.includes('"ratio":3.14159265358979323846264338327950288'), sent.body);
+  assert.ok(sent.body.includes('"odd":"\\u0001n:5"'), sent.body);
+  assert.equal(String(back.vehicle.odometer), '123456789012345678901234567890');
+  assert.equal(String(back.vehicle.limit), '1e+400');
+  assert.equal(back.vehicle.odd, '\u0001n:5');
+  assert.throws(() => new LosslessNumber('NaN'), ValidationError);
+  assert.throws(() => new LosslessNumber(5), ValidationError);
 });
 
 test('jobs.insert creates, updates (merging) and replaces', async (t) => {

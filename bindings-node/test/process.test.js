@@ -1,6 +1,7 @@
 'use strict';
-// The process: it exits by itself when its work is done, a Rust panic never kills it, and a
-// throwing progress callback does not crash it.
+// The process: it exits by itself when its work is done, a Rust panic never kills it, a
+// throwing progress callback does not crash it, loading the package starts no thread, and the
+// production model (node:cluster workers forked after the primary made a call) works.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -182,4 +183,45 @@ test('examples/quickstart.js runs the whole flow against an in-process mock and 
   assert.match(r.stdout, /expected error: jobs\.get: HTTP 404 not_found/);
   assert.match(r.stdout, /7\. cancelled: the call was aborted/);
   assert.doesNotMatch(r.stdout, new RegExp(DEMO.DEMO_CLIENT_SECRET), 'the example prints no secret');
+});
+
+test('require("partly") and building clients start no thread (the runtime starts at the first call)', async () => {
+  const r = await runNode(`
+const fs = require('node:fs');
+const threads = () => fs.readdirSync('/proc/self/task').length;
+const before = threads();
+const partly = require('partly');
+require('partly/testing');
+const afterRequire = threads();
+const options = { apiKey: 'pk_x_0000', integrationId: '6f2d8a41-93c5-4b7e-a0d2-1c5e9b7f3a60', baseUrl: 'http://127.0.0.1:9' };
+const clients = [new partly.Client(options), new partly.Client(options)];
+console.log(JSON.stringify({ before, afterRequire, afterClients: threads() }));
+`);
+  assert.equal(r.code, 0, r.stderr);
+  const { before, afterRequire, afterClients } = JSON.parse(r.stdout);
+  assert.equal(afterRequire, before, `require('partly') started ${afterRequire - before} thread(s)`);
+  assert.equal(afterClients, before, `building two clients started ${afterClients - before} thread(s)`);
+});
+
+test('node:cluster: workers forked after the primary made a call each call, and serve HTTP that calls', async () => {
+  const WORKERS = 3;
+  const REQUESTS = 24;
+  const app = path.join(__dirname, 'fixtures', 'cluster-app.js');
+  const r = await runNode(`require(${JSON.stringify(app)})`, 60000, {
+    CLUSTER_APP: app,
+    CLUSTER_WORKERS: String(WORKERS),
+    CLUSTER_REQUESTS: String(REQUESTS),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const primary = lines.filter((l) => l.startsWith('primary '));
+  const workers = lines.filter((l) => l.startsWith('worker ')).map((l) => Number(l.split(' ')[1]));
+  assert.equal(primary.length, 1, r.stdout);
+  assert.ok(primary[0].endsWith(`called: ${DEMO.DEMO_JOB_EXTERNAL_ID}`), r.stdout);
+  assert.equal(new Set(workers).size, WORKERS, `every worker called: ${r.stdout}`);
+  assert.ok(!workers.includes(Number(primary[0].split(' ')[1])), 'workers are other processes');
+  const answers = JSON.parse(lines.find((l) => l.startsWith('answers ')).slice('answers '.length));
+  assert.equal(answers.length, REQUESTS);
+  assert.ok(answers.every((a) => a.external_id === DEMO.DEMO_JOB_EXTERNAL_ID && workers.includes(a.pid)), r.stdout);
+  assert.ok(lines.includes(`jobs.get received ${1 + WORKERS + REQUESTS}`), r.stdout);
 });

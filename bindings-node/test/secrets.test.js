@@ -4,7 +4,9 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const util = require('node:util');
 
-const { Client } = require('partly');
+const partly = require('partly');
+
+const { Client } = partly;
 const { startMock, rejection, DEMO } = require('./support');
 
 const KEY = 'pk_live_s3cr3t_0123456789abcdef';
@@ -104,4 +106,40 @@ test('the install request does not keep secrets on the error of a failed connect
   );
   assert.equal(e.name, 'ConnectionError');
   assertAbsent(e, ['ac_secret_777', 'cs_secret_888'], 'dropped install');
+});
+
+test('console.log and util.inspect of an install result hide api_key, as Python repr and Rust Debug do', async (t) => {
+  const mock = await startMock(t);
+  const code = mock.mintAccessCode();
+  const installed = await new Client({ baseUrl: mock.url }).integrations.insert({
+    accessCode: code.accessCode,
+    clientId: code.clientId,
+    clientSecret: code.clientSecret,
+  });
+  assert.ok(installed instanceof partly.InstallResult);
+  assert.match(installed.api_key, /^pk_/);
+  for (const shown of [
+    util.inspect(installed),
+    util.inspect(installed, { showHidden: true, depth: Infinity, getters: true }),
+    util.inspect({ nested: [installed] }, { depth: Infinity }),
+    util.format('%o %O %s', installed, installed, installed),
+    String(installed),
+  ]) {
+    assert.ok(!shown.includes(installed.api_key), `the key shows in ${shown}`);
+  }
+  // What console.log prints (it formats with util.inspect), captured.
+  const printed = [];
+  const original = console.log;
+  console.log = (...args) => printed.push(util.format(...args));
+  try {
+    console.log(installed);
+    console.log('installed: %o', installed);
+  } finally {
+    console.log = original;
+  }
+  assert.ok(printed.every((line) => !line.includes(installed.api_key) && line.includes(installed.integration_id)), printed);
+  assert.ok(printed[0].includes("api_key: '***'"), printed[0]);
+  // The values are there to store: as properties and in JSON.stringify.
+  assert.deepEqual(Object.keys(installed).sort(), ['api_key', 'integration_id']);
+  assert.deepEqual(JSON.parse(JSON.stringify(installed)), { api_key: installed.api_key, integration_id: installed.integration_id });
 });

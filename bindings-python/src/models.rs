@@ -1,6 +1,7 @@
 //! Conversion between Python values and the core's inputs and results.
 //!
-//! Inputs: plain Python values (str, int, float, bool, None, dict, list, tuple, `uuid.UUID`)
+//! Inputs: plain Python values (str, int, float, bool, None, dict, list, tuple, `uuid.UUID`,
+//! `decimal.Decimal`)
 //! become JSON or the core's types; a wrong type is a `partly.ValidationError` naming the
 //! argument. What the values mean (is this a UUID, is this identifier empty, is a batch size in
 //! range) is the core's to say: the binding hands it the value and raises what it answers.
@@ -15,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 use serde_json::{Map, Number, Value};
 
+use partly::numbers::{number_form, number_from_text, NumberForm};
 use partly::{CallOptions, PrepareProgress, PrepareReport, VehicleIdentifier};
 
 use crate::error::{self, IntoPyResult};
@@ -28,6 +30,18 @@ fn uuid_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     UUID_TYPE
         .get_or_try_init(py, || {
             py.import("uuid")?.getattr("UUID")?.cast_into::<PyType>().map(Bound::unbind).map_err(PyErr::from)
+        })
+        .map(|t| t.bind(py))
+}
+
+static DECIMAL_TYPE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// `decimal.Decimal`: results hold numbers no float holds exactly (`1e400`,
+/// `3.14159265358979323846`) as decimals, and arguments may give them back.
+fn decimal_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DECIMAL_TYPE
+        .get_or_try_init(py, || {
+            py.import("decimal")?.getattr("Decimal")?.cast_into::<PyType>().map(Bound::unbind).map_err(PyErr::from)
         })
         .map(|t| t.bind(py))
 }
@@ -175,7 +189,11 @@ fn to_json_at(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Valu
         if let Ok(u) = obj.extract::<u64>() {
             return Ok(Value::from(u));
         }
-        return Err(error::validation(py, format!("{path}: the integer is too large to send as JSON")));
+        // Wider than 64 bits: sent exactly, as its digits.
+        let text = obj.str()?.to_cow()?.into_owned();
+        return number_from_text(&text)
+            .map(Value::Number)
+            .ok_or_else(|| error::validation(py, format!("{path}: the integer {text} cannot be sent as JSON")));
     }
     if obj.is_instance_of::<PyFloat>() {
         let f: f64 = obj.extract()?;
@@ -185,6 +203,13 @@ fn to_json_at(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Valu
     }
     if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if obj.is_instance(decimal_type(py)?)? {
+        // A decimal.Decimal (how results hold numbers a float cannot): sent exactly.
+        let text = obj.str()?.to_cow()?.into_owned();
+        return number_from_text(&text).map(Value::Number).ok_or_else(|| {
+            error::validation(py, format!("{path}: Decimal({text:?}) cannot be sent as JSON (not a finite number)"))
+        });
     }
     if is_uuid(obj)? {
         return Ok(Value::String(obj.str()?.to_cow()?.into_owned()));
@@ -231,20 +256,19 @@ fn to_json_at(obj: &Bound<'_, PyAny>, path: &str, depth: usize) -> PyResult<Valu
     ))
 }
 
-/// JSON as Python values: dicts (in the server's key order), lists, str, int, float, bool, None.
+/// JSON as Python values: dicts (in the server's key order), lists, str, int, float, bool, None,
+/// and `decimal.Decimal` for a number no float holds exactly (lossless: `partly::numbers`).
 pub fn from_json<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
+        Value::Number(n) => match number_form(n) {
+            NumberForm::I64(i) => i.into_pyobject(py)?.into_any(),
+            NumberForm::U64(u) => u.into_pyobject(py)?.into_any(),
+            NumberForm::BigInt(text) => py.get_type::<PyInt>().call1((text,))?,
+            NumberForm::F64(f) => f.into_pyobject(py)?.into_any(),
+            NumberForm::Decimal(text) => decimal_type(py)?.call1((text,))?,
+        },
         Value::String(s) => PyString::new(py, s).into_any(),
         Value::Array(items) => {
             let list = PyList::empty(py);

@@ -6,14 +6,17 @@ fails the case rather than being skipped."""
 from __future__ import annotations
 
 import asyncio
+import decimal
 import email.utils
 import json
+import logging
 import os
 import pathlib
+import re
 import socket
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -38,8 +41,9 @@ BAD_KEY = "pk_wrong_key_0000000000"
 KNOWN_EXPECT = {
     "result", "result_keys", "result_string_len", "error", "status", "code", "attempts", "retry_after",
     "message_contains", "body_contains", "secret_absent", "requests", "requests_method",
-    "min_elapsed_ms", "max_elapsed_ms", "trace_id_matches_request",
+    "min_elapsed_ms", "max_elapsed_ms", "trace_id_matches_request", "result_numbers",
 }
+PLACEHOLDER = re.compile(r"\$(PAD\(\d+\)|[A-Z0-9_]+)")
 
 
 def test_cases_are_there() -> None:
@@ -60,13 +64,63 @@ def dead_url() -> str:
 
 
 def substitute(value: Any, subs: Dict[str, str]) -> Any:
+    """Replaces every $NAME and $PAD(n) inside strings (faults.json's "about")."""
     if isinstance(value, str):
-        return subs.get(value, value)
+        def one(m: "re.Match[str]") -> str:
+            name = m.group(1)
+            if name.startswith("PAD("):
+                return "x" * int(name[4:-1])
+            assert "$" + name in subs, f"unknown placeholder ${name} in {value!r}"
+            return subs["$" + name]
+        return PLACEHOLDER.sub(one, value)
     if isinstance(value, list):
         return [substitute(v, subs) for v in value]
     if isinstance(value, dict):
         return {k: substitute(v, subs) for k, v in value.items()}
     return value
+
+
+def shows(text: str, secret: str) -> bool:
+    """Whether `text` shows any 16-character window of `secret` (all of it when shorter)."""
+    if len(secret) <= 16:
+        return secret in text
+    return any(secret[i:i + 16] in text for i in range(len(secret) - 15))
+
+
+def json_strings(value: Any) -> Iterator[str]:
+    """The strings (keys and values) of parsed JSON."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from json_strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from json_strings(v)
+
+
+class LogCapture(logging.Handler):
+    """Every record of the "partly" logger, at DEBUG, while a case runs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} {record.name} {record.getMessage()}")
+
+    def __enter__(self) -> "LogCapture":
+        logger = logging.getLogger("partly")
+        self.previous = logger.level
+        logger.addHandler(self)
+        logger.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logger = logging.getLogger("partly")
+        logger.removeHandler(self)
+        logger.setLevel(self.previous)
 
 
 def assert_subset(expected: Any, actual: Any, path: str = "result") -> None:
@@ -87,6 +141,8 @@ class Runner:
             "$DEMO_JOB_ID": DEMO_JOB_ID,
             "$DEMO_CLIENT_ID": DEMO_CLIENT_ID,
             "$DEMO_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "$DEMO_API_KEY": DEMO_API_KEY,
+            "$DEMO_API_KEY_JSON_ESCAPED": "".join(f"\\u{ord(c):04x}" for c in DEMO_API_KEY),
             "$UNKNOWN_UUID": str(uuid.uuid4()),
         }
         text = json.dumps(case)
@@ -122,6 +178,7 @@ class Runner:
             self.options["max_retries"] = options["max_retries"]
         if "fault" in self.case:
             mock.inject_fault(self.case["fault"])
+        self.logs = LogCapture()
 
     def args(self) -> Dict[str, Any]:
         args = dict(self.case["call"]["args"])
@@ -196,8 +253,15 @@ class Runner:
             if "body_contains" in expect:
                 assert error.body is not None and expect["body_contains"] in error.body
             for secret in expect.get("secret_absent", []):
-                for text in (str(error), repr(error), error.message, error.body or ""):
-                    assert secret not in text
+                texts = [str(error), repr(error), error.message]
+                texts += [t for t in (error.code, error.body, error.method, error.request_id, error.trace_id) if t]
+                try:
+                    texts += list(json_strings(json.loads(error.body or "")))
+                except ValueError:
+                    pass
+                texts += self.logs.lines
+                for text in texts:
+                    assert not shows(text, secret), f"a secret shows in {text!r}"
             if expect.get("trace_id_matches_request"):
                 last = self.mock.requests()[-1]
                 traceparent = last.headers["traceparent"]
@@ -206,6 +270,13 @@ class Runner:
             assert error is None, f"expected a result, got {error!r}"
             if "result" in expect:
                 assert_subset(expect["result"], result)
+            for pointer, text in expect.get("result_numbers", {}).items():
+                value = result
+                for part in pointer.strip("/").split("/"):
+                    value = value[part]
+                # Exact types where a float cannot hold the number (int, decimal.Decimal).
+                assert isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool), value
+                assert decimal.Decimal(str(value)) == decimal.Decimal(text), f"{pointer}: {value!r} is not {text}"
             for key in expect.get("result_keys", []):
                 assert key in result
             for key, length in expect.get("result_string_len", {}).items():
@@ -245,10 +316,11 @@ def observe(language: str, runner: Runner, error: Optional[partly.PartlyError]) 
 def test_case_blocking(case: Dict[str, Any], mock: MockServer) -> None:
     runner = Runner(case, mock)
     result, error = None, None
-    try:
-        result = runner.run_sync()
-    except partly.PartlyError as e:
-        error = e
+    with runner.logs:
+        try:
+            result = runner.run_sync()
+        except partly.PartlyError as e:
+            error = e
     observe("python (blocking)", runner, error)
     runner.check(result, error)
 
@@ -257,9 +329,10 @@ def test_case_blocking(case: Dict[str, Any], mock: MockServer) -> None:
 def test_case_async(case: Dict[str, Any], mock: MockServer) -> None:
     runner = Runner(case, mock)
     result, error = None, None
-    try:
-        result = asyncio.run(runner.run_async())
-    except partly.PartlyError as e:
-        error = e
+    with runner.logs:
+        try:
+            result = asyncio.run(runner.run_async())
+        except partly.PartlyError as e:
+            error = e
     observe("python (asyncio)", runner, error)
     runner.check(result, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import pickle
 
@@ -48,6 +49,36 @@ def test_job_equality_and_pickle(client: partly.Client) -> None:
     assert pickle.loads(pickle.dumps(a)) == a
     assert repr(a).startswith(f"Job(id='{DEMO_JOB_ID}', site_id='{DEMO_SITE_ID}', status=JobStatus(type='draft')")
     assert a.status == partly.JobStatus({"type": "draft"})
+
+
+def test_numbers_no_float_holds_are_kept_exactly_and_sent_back(client: partly.Client, mock: MockServer) -> None:
+    # What the server wrote, as text: JSON numbers beyond a float's range or precision.
+    body = json.dumps({**FUTURE_JOB, "brand_new_field": None})[:-1] + (
+        ', "huge": 1e400, "big": 123456789012345678901234567890, "pi": 3.14159265358979323846264338327950288,'
+        ' "small": 0.1, "count": 7}'
+    )
+    mock.inject_fault(method="jobs.get", status=200, body=body, headers={"content-type": "application/json"})
+    job = client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    assert job.extra["big"] == 123456789012345678901234567890 and type(job.extra["big"]) is int
+    assert job.extra["huge"] == decimal.Decimal("1e400") and isinstance(job.extra["huge"], decimal.Decimal)
+    assert job.extra["pi"] == decimal.Decimal("3.14159265358979323846264338327950288")
+    # Numbers a float holds stay floats and ints.
+    assert type(job.extra["small"]) is float and job.extra["small"] == 0.1
+    assert type(job.extra["count"]) is int
+    # Sent back (an upsert carrying them in the vehicle), they arrive and return unchanged.
+    vehicle = {"odometer": 2**70, "ratio": job.extra["pi"], "limit": job.extra["huge"], "make": "Toyota"}
+    back = client.jobs.insert(external="NUM-1", data={"repairer_site_id": DEMO_SITE_ID, "vehicle": vehicle})
+    assert back.vehicle == vehicle
+    (sent,) = mock.requests("jobs.insert")
+    assert '"odometer":1180591620717411303424' in sent.body and "3.14159265358979323846264338327950288" in sent.body
+    # A Decimal that is not a number is refused before anything is sent.
+    try:
+        not_a_number = {"x": decimal.Decimal("NaN")}
+        client.jobs.insert(external="NUM-2", data={"repairer_site_id": DEMO_SITE_ID, "vehicle": not_a_number})
+        raise AssertionError("NaN was sent")
+    except partly.ValidationError as e:
+        assert "vehicle" in str(e) and "NaN" in str(e), e
+    assert len(mock.requests("jobs.insert")) == 1
 
 
 def test_install_result_hides_the_key(mock: MockServer) -> None:

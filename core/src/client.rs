@@ -13,7 +13,8 @@ use crate::config::{defaults, validate_timeout, ClientBuilder, Config};
 use crate::error::{truncate_text, Error, ErrorKind};
 use crate::methods::{self, Method, Resend};
 use crate::retry::{parse_retry_after, Decision, Failure, Policy};
-use crate::secret::{redact, Secret};
+use crate::scrub::{self, Scrubber};
+use crate::secret::Secret;
 use crate::trace::Trace;
 
 /// Per-call overrides of the client's settings.
@@ -43,7 +44,14 @@ impl CallOptions {
 
 struct Inner {
     config: Config,
-    http: reqwest::Client,
+    /// The pooled connections, for methods safe to resend. Made at the first call, on the
+    /// SDK's runtime: setting up TLS (reading the system's roots) takes tens of milliseconds,
+    /// which building a client must not spend (it may run inside an event loop).
+    http: tokio::sync::OnceCell<reqwest::Client>,
+    /// A new connection for every request, for methods that must not be resent (a pooled
+    /// connection the server has just closed could fail a request that may have been written,
+    /// and such a call cannot be retried). Made at the first such call.
+    fresh: tokio::sync::OnceCell<reqwest::Client>,
     api_root: String,
     auth: Option<(HeaderValue, HeaderValue)>,
     user_agent: HeaderValue,
@@ -81,9 +89,7 @@ impl Client {
 
     /// A client from validated settings.
     pub fn from_config(config: Config) -> Result<Client, Error> {
-        let http = crate::network::http_client(&config.network, config.connect_timeout).map_err(|e| {
-            Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e)
-        })?;
+        let (http, fresh) = (tokio::sync::OnceCell::new(), tokio::sync::OnceCell::new());
         let auth = match (&config.api_key, config.integration_id) {
             (Some(key), Some(id)) => {
                 let mut bearer = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
@@ -102,7 +108,7 @@ impl Client {
             .iter()
             .filter_map(|m| reqwest::Url::parse(&format!("{api_root}{}", m.name)).ok().map(|u| (m.name, u)))
             .collect();
-        Ok(Client { inner: Arc::new(Inner { config, http, api_root, auth, user_agent, known_urls }) })
+        Ok(Client { inner: Arc::new(Inner { config, http, fresh, api_root, auth, user_agent, known_urls }) })
     }
 
     /// A client with the same settings and a new, empty connection pool. Bindings call it in a
@@ -152,6 +158,8 @@ impl Client {
             name: "",
             requires_auth: true,
             resend: if options.idempotent == Some(true) { Resend::Safe } else { Resend::OnlyIfNotSent },
+            answer_secrets: &[],
+            empty_answer: false,
         });
         if !(body.is_object() || body.is_null()) {
             return Err(Error::validation(format!(
@@ -176,18 +184,20 @@ impl Client {
     ) -> Result<T, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::validation(format!("could not encode the request as JSON: {e}")))?;
-        let sent = self.send(name, spec, Bytes::from(bytes), options, secrets).await?;
-        decode(name, &sent, secrets, self.inner.config.api_key.as_ref())
+        let scrubber = Scrubber::new(secrets.iter().copied().chain(self.inner.config.secrets()));
+        let sent = self.send(name, spec, Bytes::from(bytes), options, &scrubber).await?;
+        decode(name, spec, &sent, &scrubber)
     }
 
-    /// The retry loop. Returns the status, headers and body of a 2xx answer.
+    /// The retry loop. Returns the status, headers and body of a 2xx answer. Every error is
+    /// scrubbed ([`Error::scrubbed`]) as soon as it is made, before it is logged or kept.
     async fn send(
         &self,
         name: &str,
         spec: Method,
         body: Bytes,
         options: &CallOptions,
-        secrets: &[&Secret],
+        scrubber: &Scrubber,
     ) -> Result<Answer, Error> {
         let cfg = &self.inner.config;
         let timeout = options.timeout.unwrap_or(cfg.timeout);
@@ -227,28 +237,24 @@ impl Client {
             let started = Instant::now();
             let outcome = self.attempt(&url, spec, body.clone(), &trace, timeout).await;
             let elapsed_ms = started.elapsed().as_millis() as u64;
-            let (failure, error, retry_after) = match outcome {
-                Ok((status, headers, raw)) if (200..300).contains(&status) => {
+            let (failure, error, retry_after) = match outcome.and_then(|r| classify(spec, r, cfg, scrubber)) {
+                Ok(answer) => {
+                    let status = answer.status;
                     tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call succeeded");
-                    return Ok(Answer { status, headers, raw, attempts: attempt, trace_id: trace.trace_id });
+                    return Ok(Answer { attempts: attempt, trace_id: trace.trace_id, ..answer });
                 }
-                Ok((status, headers, raw)) => {
-                    let retry_after = parse_retry_after(&headers);
-                    let err = api_error(status, &headers, &raw, retry_after, secrets, cfg.api_key.as_ref());
-                    tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call answered with an error");
-                    (Failure::Status(status), err, retry_after)
-                }
-                Err((failure, err)) => {
-                    tracing::debug!(target: "partly", method = name, attempt, elapsed_ms, error = %err, trace_id = %trace.trace_id, "partly attempt failed");
-                    (failure, err, None)
-                }
+                Err((failure, err, retry_after)) => (failure, err, retry_after),
             };
+            let err = error.with_method(name).with_attempts(attempt).with_trace_id(&trace.trace_id).scrubbed(scrubber);
+            match err.status() {
+                Some(status) => {
+                    tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, error = %err, trace_id = %trace.trace_id, "partly call answered with an error")
+                }
+                None => {
+                    tracing::debug!(target: "partly", method = name, attempt, elapsed_ms, error = %err, trace_id = %trace.trace_id, "partly attempt failed")
+                }
+            }
             let decision = policy.decide(failure, spec.resend, attempt, retry_after);
-            let err = error
-                .with_method(name)
-                .with_attempts(attempt)
-                .with_trace_id(&trace.trace_id)
-                .scrubbed(&all_secrets(secrets, cfg.api_key.as_ref()));
             match decision {
                 Decision::GiveUp => {
                     // A failure after retries, or of the transport, is worth a warning; a single
@@ -275,7 +281,8 @@ impl Client {
         }
     }
 
-    /// One attempt under the attempt timeout: connect, send, headers and the whole body.
+    /// One attempt under the attempt timeout: connect, send, headers and the whole body. A
+    /// method that must not be resent gets a new connection (never a pooled one).
     async fn attempt(
         &self,
         url: &reqwest::Url,
@@ -283,10 +290,16 @@ impl Client {
         body: Bytes,
         trace: &Trace,
         timeout: Duration,
-    ) -> Result<(u16, HeaderMap, Bytes), (Failure, Error)> {
-        let mut req = self
-            .inner
-            .http
+    ) -> Result<Reply, Attempted> {
+        let (cell, pooled) = match spec.resend {
+            Resend::Safe => (&self.inner.http, true),
+            Resend::OnlyIfNotSent => (&self.inner.fresh, false),
+        };
+        let http = cell
+            .get_or_try_init(|| async { http_client(&self.inner.config, pooled) })
+            .await
+            .map_err(|e| (Failure::Setup, e, None))?;
+        let mut req = http
             .post(url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(ACCEPT, HeaderValue::from_static("application/json"))
@@ -300,10 +313,7 @@ impl Client {
         }
         let work = async {
             let resp = req.send().await.map_err(|e| classify_send_error(e, &self.inner.config.network, url))?;
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let raw = read_body(resp, self.inner.config.max_response_bytes).await?;
-            Ok((status, headers, raw))
+            Ok(read_body(resp, self.inner.config.max_response_bytes).await)
         };
         match tokio::time::timeout(timeout, work).await {
             Ok(r) => r,
@@ -313,9 +323,142 @@ impl Client {
                     ErrorKind::Timeout,
                     format!("no complete answer within the attempt timeout of {}", fmt_duration(timeout)),
                 ),
+                None,
             )),
         }
     }
+}
+
+/// The HTTP client of a [`Client`] (proxy, trusted roots and HTTP/2 from its settings,
+/// `network.rs`): `pooled` keeps idle connections for reuse; otherwise every request opens its
+/// own connection, closed after the answer.
+fn http_client(config: &Config, pooled: bool) -> Result<reqwest::Client, Error> {
+    crate::network::http_client(&config.network, config.connect_timeout, pooled)
+        .map_err(|e| Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e))
+}
+
+/// A failed attempt: how (for the retry decision), the error, and the server's `Retry-After`.
+type Attempted = (Failure, Error, Option<Duration>);
+
+/// How the body of an answer ended.
+enum BodyEnd {
+    /// Read whole.
+    Complete,
+    /// Larger than `max_response_bytes` (announced by `content-length`, or found reading):
+    /// reading stopped.
+    TooLarge { announced: Option<u64> },
+    /// The connection broke before the body was whole.
+    CutOff(reqwest::Error),
+}
+
+/// An answer as it arrived: status, headers, the body bytes read and how the body ended.
+struct Reply {
+    status: u16,
+    headers: HeaderMap,
+    raw: Bytes,
+    end: BodyEnd,
+}
+
+/// Reads the body, refusing more than `max` bytes. Of an error answer over the limit, the
+/// first bytes are kept (as much as an error keeps, and the scrubber looks at).
+async fn read_body(mut resp: reqwest::Response, max: usize) -> Reply {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let success = (200..300).contains(&status);
+    let keep = if success { 0 } else { defaults::ERROR_BODY_MAX + scrub::MARGIN };
+    let announced = resp.content_length();
+    let mut buf = bytes::BytesMut::new();
+    let over = announced.is_some_and(|n| n > max as u64);
+    let end = loop {
+        if over && buf.len() >= keep {
+            break BodyEnd::TooLarge { announced };
+        }
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if over || buf.len() + chunk.len() > max {
+                    let room = keep.saturating_sub(buf.len()).min(chunk.len());
+                    buf.extend_from_slice(&chunk[..room]);
+                    if !over {
+                        break BodyEnd::TooLarge { announced };
+                    }
+                } else {
+                    buf.extend_from_slice(&chunk);
+                }
+            }
+            Ok(None) if over => break BodyEnd::TooLarge { announced },
+            Ok(None) => break BodyEnd::Complete,
+            Err(e) if over => {
+                drop(e);
+                break BodyEnd::TooLarge { announced };
+            }
+            Err(e) => break BodyEnd::CutOff(e),
+        }
+    };
+    Reply { status, headers, raw: buf.freeze(), end }
+}
+
+/// Classifies an answer: a whole 2xx is a success; a 2xx too large or cut off is a
+/// [`ErrorKind::Decode`]; any other status is the error of its class, whatever happened to its
+/// body (a 503 too large to read is still a `ServerError`, retried as one).
+fn classify(spec: Method, reply: Reply, cfg: &Config, scrubber: &Scrubber) -> Result<Answer, Attempted> {
+    let Reply { status, headers, raw, end } = reply;
+    let max = cfg.max_response_bytes;
+    if (200..300).contains(&status) {
+        let (what, failure, source) = match end {
+            BodyEnd::Complete => {
+                return Ok(Answer { status, headers, raw, attempts: 0, trace_id: String::new() });
+            }
+            BodyEnd::TooLarge { .. } => (
+                format!("the answer is larger than max_response_bytes ({max} bytes); refused"),
+                Failure::Status(status),
+                None,
+            ),
+            BodyEnd::CutOff(e) => (
+                format!(
+                    "the body was cut off (the connection broke after {} bytes of the answer: {})",
+                    raw.len(),
+                    error_chain(&e)
+                ),
+                // A cut-off answer may come again whole: retried where resending is safe.
+                Failure::MaybeSent,
+                Some(e),
+            ),
+        };
+        let mut err = decode_error(spec, status, &headers, &raw, what, scrubber);
+        if let Some(e) = source {
+            err = err.with_source(e);
+        }
+        return Err((failure, err, None));
+    }
+    let retry_after = parse_retry_after(&headers);
+    let (note, source) = match end {
+        BodyEnd::Complete => (None, None),
+        BodyEnd::TooLarge { announced } => {
+            let size = match announced {
+                Some(n) => format!("announced {n} bytes"),
+                None => "is longer".to_string(),
+            };
+            (
+                Some(format!(
+                    "the answer {size}, over max_response_bytes ({max} bytes): only its first {} bytes were read",
+                    raw.len()
+                )),
+                None,
+            )
+        }
+        BodyEnd::CutOff(e) => (
+            Some(format!("the connection broke after {} bytes of the answer: {}", raw.len(), error_chain(&e))),
+            Some(e),
+        ),
+    };
+    let mut err = api_error(status, &headers, &raw, retry_after, scrubber);
+    if let Some(note) = note {
+        err = err.map_message(|m| format!("{m} ({note})"));
+    }
+    if let Some(e) = source {
+        err = err.with_source(e);
+    }
+    Err((Failure::Status(status), err, retry_after))
 }
 
 fn fmt_duration(d: Duration) -> String {
@@ -323,57 +466,6 @@ fn fmt_duration(d: Duration) -> String {
         format!("{} ms", d.as_millis())
     } else {
         format!("{} s", d.as_secs_f64())
-    }
-}
-
-/// Reads the body, refusing more than `max` bytes ([`defaults::MAX_RESPONSE_BYTES`] unless
-/// configured).
-async fn read_body(mut resp: reqwest::Response, max: usize) -> Result<Bytes, (Failure, Error)> {
-    if resp.content_length().is_some_and(|n| n > max as u64) {
-        return Err((
-            Failure::Status(resp.status().as_u16()),
-            Error::new(ErrorKind::Decode, format!("the answer is larger than {max} bytes; refused"))
-                .with_status(resp.status().as_u16()),
-        ));
-    }
-    let mut buf = bytes::BytesMut::new();
-    loop {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => {
-                if buf.len() + chunk.len() > max {
-                    return Err((
-                        Failure::Status(resp.status().as_u16()),
-                        Error::new(ErrorKind::Decode, format!("the answer is larger than {max} bytes; refused"))
-                            .with_status(resp.status().as_u16()),
-                    ));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            Ok(None) => return Ok(buf.freeze()),
-            Err(e) => {
-                // The answer was cut off. A cut-off 2xx is a body that is not the documented
-                // shape (DecodeError); a cut-off error answer is still that error. Either way the
-                // partial text is kept and, for methods safe to resend, the call is retried.
-                let status = resp.status().as_u16();
-                let text = String::from_utf8_lossy(&buf).into_owned();
-                let cut = format!("the connection broke after {} bytes of the answer: {}", buf.len(), error_chain(&e));
-                let err = if (200..300).contains(&status) {
-                    Error::new(ErrorKind::Decode, format!("the body was cut off ({cut})"))
-                        .with_status(status)
-                        .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
-                        .with_source(e)
-                } else {
-                    let (code, message) = describe_error_body(status, &text);
-                    Error::new(ErrorKind::from_status(status), format!("{message} ({cut})"))
-                        .with_status(status)
-                        .with_code(code)
-                        .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
-                        .with_source(e)
-                };
-                let failure = if (200..300).contains(&status) { Failure::MaybeSent } else { Failure::Status(status) };
-                return Err((failure, err));
-            }
-        }
     }
 }
 
@@ -391,7 +483,7 @@ pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-fn classify_send_error(e: reqwest::Error, network: &crate::network::Network, url: &reqwest::Url) -> (Failure, Error) {
+fn classify_send_error(e: reqwest::Error, network: &crate::network::Network, url: &reqwest::Url) -> Attempted {
     let mut chain = error_chain(&e);
     let tls = crate::network::find_tls_error(&e);
     let certificate_refused = matches!(tls, Some(rustls::Error::InvalidCertificate(_)));
@@ -402,57 +494,60 @@ fn classify_send_error(e: reqwest::Error, network: &crate::network::Network, url
         chain = format!("{chain} ({via})");
     }
     if certificate_refused {
-        (Failure::Fatal, Error::new(ErrorKind::Connection, format!("could not connect: {chain}")).with_source(e))
+        (Failure::Fatal, Error::new(ErrorKind::Connection, format!("could not connect: {chain}")).with_source(e), None)
     } else if e.is_connect() {
         let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Connection };
-        (Failure::NotSent, Error::new(kind, format!("could not connect: {chain}")).with_source(e))
+        (Failure::NotSent, Error::new(kind, format!("could not connect: {chain}")).with_source(e), None)
     } else if e.is_timeout() {
-        (Failure::MaybeSent, Error::new(ErrorKind::Timeout, format!("timed out: {chain}")).with_source(e))
+        (Failure::MaybeSent, Error::new(ErrorKind::Timeout, format!("timed out: {chain}")).with_source(e), None)
     } else {
         (
             Failure::MaybeSent,
             Error::new(ErrorKind::Connection, format!("the connection failed before an answer arrived: {chain}"))
                 .with_source(e),
+            None,
         )
     }
 }
 
+/// The server's `x-request-id`, as it came (scrubbed and cut with the other fields).
 fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(|s| truncate_text(s, 200))
+    headers.get("x-request-id").map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }
 
-fn all_secrets<'a>(secrets: &[&'a Secret], api_key: Option<&'a Secret>) -> Vec<&'a Secret> {
-    let mut all: Vec<&Secret> = secrets.to_vec();
-    if let Some(k) = api_key {
-        all.push(k);
-    }
-    all
-}
-
-fn scrub(text: &str, secrets: &[&Secret], api_key: Option<&Secret>) -> String {
-    redact(text, &all_secrets(secrets, api_key))
+/// The body text an error keeps: the first bytes (as many as are kept after scrubbing, plus
+/// the margin the scrubber looks at), and the whole body's length.
+fn body_text(raw: &[u8]) -> (String, usize) {
+    let keep = raw.len().min(defaults::ERROR_BODY_MAX + scrub::MARGIN);
+    (String::from_utf8_lossy(&raw[..keep]).into_owned(), raw.len())
 }
 
 /// Builds the error for a non-2xx answer from whatever body the server sent: a JSON object
-/// tagged by `type`, a bare JSON string, plain text, HTML or nothing.
+/// tagged by `type`, a bare JSON string, plain text, HTML or nothing. The text is scrubbed
+/// before anything is read from it.
 pub(crate) fn api_error(
     status: u16,
     headers: &HeaderMap,
     raw: &[u8],
     retry_after: Option<Duration>,
-    secrets: &[&Secret],
-    api_key: Option<&Secret>,
+    scrubber: &Scrubber,
 ) -> Error {
-    let text = String::from_utf8_lossy(raw);
-    let text = scrub(&text, secrets, api_key);
-    let (code, message) = describe_error_body(status, &text);
+    // The whole text up to a megabyte (a JSON error body is read whole for its `type` and
+    // `message`), else only its start, which is all an error keeps.
+    let clean = if raw.len() <= 1 << 20 {
+        scrubber.scrub(&String::from_utf8_lossy(raw)).into_owned()
+    } else {
+        scrubber.scrub(&body_text(raw).0).into_owned()
+    };
+    let (code, message) = describe_error_body(status, &clean);
     let kind = ErrorKind::from_status(status);
     Error::new(kind, message)
         .with_status(status)
         .with_code(code)
-        .with_body((!text.is_empty()).then(|| truncate_text(&text, defaults::ERROR_BODY_MAX)))
+        .with_body_text((!raw.is_empty()).then_some((clean, raw.len())))
         .with_request_id(request_id(headers))
         .with_retry_after(retry_after)
+        .scrubbed(scrubber)
 }
 
 /// The error `type` and a one-line message from an error body.
@@ -511,28 +606,53 @@ impl Answer {
     }
 }
 
+/// A [`ErrorKind::Decode`] error for a 2xx answer, keeping its text. Secrets the answer itself
+/// carries (the `api_key` of an install answer: `Method::answer_secrets`) are found in the text,
+/// even when it is not valid JSON or is cut off, and scrubbed with the others.
+fn decode_error(
+    spec: Method,
+    status: u16,
+    headers: &HeaderMap,
+    raw: &[u8],
+    what: String,
+    scrubber: &Scrubber,
+) -> Error {
+    let (text, total) = body_text(raw);
+    let mut scrubber = scrubber.clone();
+    for field in spec.answer_secrets {
+        for value in scrub::string_field_values(&text, field) {
+            scrubber.add(Secret::new(value));
+        }
+    }
+    Error::new(ErrorKind::Decode, what)
+        .with_status(status)
+        .with_body_text(Some((text, total)))
+        .with_request_id(request_id(headers))
+        .scrubbed(&scrubber)
+}
+
 /// Decodes a 2xx answer into `T`; anything else is a [`ErrorKind::Decode`] error keeping the
-/// raw text.
+/// raw text. An empty body is the documented empty answer (`{}`) of a method whose answer
+/// carries nothing (`Method::empty_answer`: a 204 to `tier1.prepare`).
 pub(crate) fn decode<T: DeserializeOwned>(
     name: &str,
+    spec: Method,
     answer: &Answer,
-    secrets: &[&Secret],
-    api_key: Option<&Secret>,
+    scrubber: &Scrubber,
 ) -> Result<T, Error> {
     let Answer { status, headers, raw, attempts, trace_id } = answer;
     let status = *status;
     let err = |what: String| {
-        let text = String::from_utf8_lossy(raw);
-        Error::new(ErrorKind::Decode, what)
+        decode_error(spec, status, headers, raw, what, scrubber)
             .with_method(name)
-            .with_status(status)
-            .with_body(Some(truncate_text(&text, defaults::ERROR_BODY_MAX)))
-            .with_request_id(request_id(headers))
             .with_attempts(*attempts)
             .with_trace_id(trace_id)
-            .scrubbed(&all_secrets(secrets, api_key))
     };
     if raw.iter().all(u8::is_ascii_whitespace) {
+        if spec.empty_answer {
+            return serde_json::from_slice::<T>(b"{}")
+                .map_err(|e| err(format!("the empty answer does not read as {{}} ({e})")));
+        }
         return Err(err("the body is empty where JSON was expected".to_string()));
     }
     serde_json::from_slice::<T>(raw).map_err(|e| {

@@ -40,8 +40,13 @@ pub mod defaults {
     pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(60);
     /// The largest response body the client reads; a larger one is a decode error.
     pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
-    /// How much of an error body is kept on an error (in bytes, cut at a character boundary).
+    /// How much of an error body is kept on an error (in bytes, cut at a character boundary,
+    /// after secrets are scrubbed).
     pub const ERROR_BODY_MAX: usize = 8 * 1024;
+    /// The longest message kept on an error (the server's `message`, a first line of text).
+    pub const ERROR_MESSAGE_MAX: usize = 1000;
+    /// The longest error `code`, `request_id` or method name kept on an error.
+    pub const ERROR_FIELD_MAX: usize = 200;
     /// Identifiers per `tier1.prepare` request, as the API allows at most.
     pub const PREPARE_BATCH_MAX: usize = 100;
     /// `prepare_all` requests in flight at once.
@@ -119,6 +124,11 @@ impl Config {
     /// The integration id sent as `partly-integration-id`, if any.
     pub fn integration_id(&self) -> Option<Uuid> {
         self.integration_id
+    }
+    /// The secrets among the settings, which every error and log record of the client's calls
+    /// is scrubbed of (the API key; any other credential a setting carries belongs here too).
+    pub(crate) fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        self.api_key.iter()
     }
     /// Whether an API key is set (the key itself is never handed out).
     pub fn has_api_key(&self) -> bool {

@@ -135,6 +135,10 @@ struct Inner {
     request_id: Option<String>,
     retry_after: Option<Duration>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    /// The length of the whole body `body` was taken from (it may hold only the start).
+    body_total: usize,
+    /// Whether [`Error::scrubbed`] has cut the fields to their limits (once: cuts are final).
+    sealed: bool,
 }
 
 /// Everything the SDK can fail with. Cheap to move (one box). Its `Display` says what happened,
@@ -162,6 +166,8 @@ impl Error {
                 request_id: None,
                 retry_after: None,
                 source: None,
+                body_total: 0,
+                sealed: false,
             }),
         }
     }
@@ -187,8 +193,15 @@ impl Error {
         self.inner.code = code;
         self
     }
-    pub(crate) fn with_body(mut self, body: Option<String>) -> Self {
-        self.inner.body = body;
+    /// The body text kept (possibly only the start of it) and the whole body's length.
+    pub(crate) fn with_body_text(mut self, body: Option<(String, usize)>) -> Self {
+        match body {
+            Some((text, total)) => {
+                self.inner.body_total = total.max(text.len());
+                self.inner.body = Some(text);
+            }
+            None => self.inner.body = None,
+        }
         self
     }
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
@@ -207,14 +220,35 @@ impl Error {
         self.inner.retry_after = retry_after;
         self
     }
-    /// Replaces every secret in the message and the body with `***`.
-    pub(crate) fn scrubbed(mut self, secrets: &[&crate::secret::Secret]) -> Self {
-        self.inner.message = crate::secret::redact(&self.inner.message, secrets);
-        if let Some(b) = self.inner.body.take() {
-            self.inner.body = Some(crate::secret::redact(&b, secrets));
-        }
-        if let Some(c) = self.inner.code.take() {
-            self.inner.code = Some(crate::secret::redact(&c, secrets));
+    /// The one scrubbing step every error leaving a call goes through (see `scrub.rs`): each
+    /// text field (message, code, body, request id, method) and the source's text are
+    /// scrubbed; the first time, they are then cut to their length limits (after scrubbing, so
+    /// no piece of a secret survives a cut). Scrubbing again (with more secrets, or after more
+    /// text was added) is safe; the cuts are made once.
+    pub(crate) fn scrubbed(mut self, scrubber: &crate::scrub::Scrubber) -> Self {
+        use crate::config::defaults;
+        let i = &mut *self.inner;
+        let cut = !i.sealed;
+        i.sealed = true;
+        let clean = |text: &str, max: usize, total: usize| -> String {
+            if cut {
+                scrubber.bounded_of(text, max, total)
+            } else {
+                scrubber.scrub(text).into_owned()
+            }
+        };
+        i.message = clean(&i.message, defaults::ERROR_MESSAGE_MAX, i.message.len());
+        i.code = i.code.take().map(|c| clean(&c, defaults::ERROR_FIELD_MAX, c.len()));
+        let total = i.body_total;
+        i.body = i.body.take().map(|b| clean(&b, defaults::ERROR_BODY_MAX, total.max(b.len())));
+        i.request_id = i.request_id.take().map(|r| clean(&r, defaults::ERROR_FIELD_MAX, r.len()));
+        i.method = i.method.take().map(|m| clean(&m, defaults::ERROR_FIELD_MAX, m.len()));
+        if let Some(source) = &i.source {
+            let text = crate::client::error_chain(source.as_ref());
+            if let std::borrow::Cow::Owned(clean) = scrubber.scrub(&text) {
+                // The source's own text shows a secret: keep only its scrubbed text.
+                i.source = Some(Box::new(ScrubbedSource(clean)));
+            }
         }
         self
     }
@@ -338,14 +372,31 @@ impl std::error::Error for Error {
     }
 }
 
+/// The text of an error source that showed a secret, scrubbed.
+#[derive(Debug)]
+struct ScrubbedSource(String);
+
+impl fmt::Display for ScrubbedSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ScrubbedSource {}
+
 /// Truncates `text` to at most `max` bytes at a character boundary, marking the cut.
 pub(crate) fn truncate_text(text: &str, max: usize) -> String {
-    if text.len() <= max {
+    truncate_text_of(text, max, text.len())
+}
+
+/// [`truncate_text`] of a text that was `total` bytes long before an earlier cut.
+pub(crate) fn truncate_text_of(text: &str, max: usize, total: usize) -> String {
+    if text.len() <= max && total <= text.len() {
         return text.to_string();
     }
-    let mut end = max;
+    let mut end = max.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… [truncated, {} bytes in all]", &text[..end], text.len())
+    format!("{}… [truncated, {} bytes in all]", &text[..end], total)
 }

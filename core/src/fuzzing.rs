@@ -5,8 +5,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::client::{api_error, decode, Answer};
 use crate::error::ErrorKind;
+use crate::methods;
 use crate::models::{InstallResponse, Job, PrepareResponse};
 use crate::retry::parse_retry_after;
+use crate::scrub::{Scrubber, WINDOW};
 use crate::secret::Secret;
 
 /// Runs one answer (status, headers, body bytes) through the response path of every model and
@@ -20,47 +22,59 @@ pub fn response(status: u16, headers: &[(Vec<u8>, Vec<u8>)], body: &[u8], secret
         }
     }
     let key = Secret::new(secret);
-    let key_opt = (secret.len() >= 4).then_some(&key);
+    let scrubber = Scrubber::new([&key]);
+    // What a leak check looks for: any 16-character piece of the secret (all of it if shorter).
+    let chars: Vec<char> = secret.chars().collect();
+    let pieces: Vec<String> = if chars.len() <= WINDOW {
+        vec![secret.to_string()]
+    } else {
+        chars.windows(WINDOW).map(|w| w.iter().collect()).collect()
+    };
     let check_text = |what: &str, text: &str| -> Result<(), String> {
-        if secret.len() >= 4 && text.contains(secret) {
+        if secret.len() >= 4 && pieces.iter().any(|p| text.contains(p.as_str())) {
             Err(format!("{what} shows the secret: {text:?}"))
         } else {
             Ok(())
         }
     };
+    let check_error = |e: &crate::Error| -> Result<(), String> {
+        check_text("message", &e.to_string())?;
+        check_text("debug", &format!("{e:?}"))?;
+        for (what, field) in [("body", e.body()), ("code", e.code()), ("request_id", e.request_id())] {
+            check_text(what, field.unwrap_or(""))?;
+        }
+        Ok(())
+    };
     let retry_after = parse_retry_after(&map);
     if !(200..300).contains(&status) {
-        let e = api_error(status, &map, body, retry_after, &[], key_opt);
+        let e = api_error(status, &map, body, retry_after, &scrubber);
         if e.kind() != ErrorKind::from_status(status) {
             return Err(format!("status {status} gave {:?}", e.kind()));
         }
-        check_text("message", &e.to_string())?;
-        check_text("debug", &format!("{e:?}"))?;
-        check_text("body", e.body().unwrap_or(""))?;
-        return Ok(());
+        return check_error(&e);
     }
     let answer = Answer::for_fuzzing(status, map, body);
     fn one<T: serde::de::DeserializeOwned>(
         answer: &Answer,
-        key: Option<&Secret>,
+        spec: methods::Method,
+        scrubber: &Scrubber,
     ) -> Result<Option<crate::Error>, String> {
-        match decode::<T>("fuzz", answer, &[], key) {
+        match decode::<T>("fuzz", spec, answer, scrubber) {
             Ok(_) => Ok(None),
             Err(e) if e.kind() == ErrorKind::Decode => Ok(Some(e)),
             Err(e) => Err(format!("a 2xx gave {:?}", e.kind())),
         }
     }
     for e in [
-        one::<Job>(&answer, key_opt)?,
-        one::<InstallResponse>(&answer, key_opt)?,
-        one::<PrepareResponse>(&answer, key_opt)?,
-        one::<serde_json::Value>(&answer, key_opt)?,
+        one::<Job>(&answer, methods::JOBS_GET, &scrubber)?,
+        one::<InstallResponse>(&answer, methods::INTEGRATIONS_INSERT, &scrubber)?,
+        one::<PrepareResponse>(&answer, methods::TIER1_PREPARE, &scrubber)?,
+        one::<serde_json::Value>(&answer, methods::JOBS_GET, &scrubber)?,
     ]
     .into_iter()
     .flatten()
     {
-        check_text("message", &e.to_string())?;
-        check_text("body", e.body().unwrap_or(""))?;
+        check_error(&e)?;
     }
     Ok(())
 }

@@ -61,8 +61,10 @@ pub mod fuzzing;
 pub mod methods;
 pub mod models;
 pub mod network;
+pub mod numbers;
 pub mod oauth;
 mod retry;
+mod scrub;
 mod secret;
 mod trace;
 

@@ -19,21 +19,43 @@ pub struct Method {
     pub name: &'static str,
     /// Whether the call sends `authorization` and `partly-integration-id`.
     pub requires_auth: bool,
-    /// Whether it may be resent.
+    /// Whether it may be resent. A method that must not be resent is also sent on a new
+    /// connection (never a pooled one the server may have just closed).
     pub resend: Resend,
+    /// Fields of the answer that are secrets: if the answer cannot be decoded, their values
+    /// are scrubbed from the error with the other secrets.
+    pub answer_secrets: &'static [&'static str],
+    /// Whether the documented answer is the empty object, so that an empty 2xx body (a 204)
+    /// reads as `{}` rather than failing to decode. \[decision\]
+    pub empty_answer: bool,
 }
 
 /// Finish an OAuth install: trade the access code for an API key. The code is single use, so
 /// the call is never resent once it may have reached the server.
-pub const INTEGRATIONS_INSERT: Method =
-    Method { name: "integrations.insert", requires_auth: false, resend: Resend::OnlyIfNotSent };
+pub const INTEGRATIONS_INSERT: Method = Method {
+    name: "integrations.insert",
+    requires_auth: false,
+    resend: Resend::OnlyIfNotSent,
+    answer_secrets: &["api_key"],
+    empty_answer: false,
+};
 /// Fetch one repair job.
-pub const JOBS_GET: Method = Method { name: "jobs.get", requires_auth: true, resend: Resend::Safe };
+pub const JOBS_GET: Method =
+    Method { name: "jobs.get", requires_auth: true, resend: Resend::Safe, answer_secrets: &[], empty_answer: false };
 /// Create, update or replace a repair job, keyed by identity: the same upsert twice gives the
 /// same job. \[decision: wire name\]
-pub const JOBS_INSERT: Method = Method { name: "jobs.insert", requires_auth: true, resend: Resend::Safe };
-/// Queue vehicles for Partly to prepare; queuing twice is harmless.
-pub const TIER1_PREPARE: Method = Method { name: "tier1.prepare", requires_auth: true, resend: Resend::Safe };
+pub const JOBS_INSERT: Method =
+    Method { name: "jobs.insert", requires_auth: true, resend: Resend::Safe, answer_secrets: &[], empty_answer: false };
+/// Queue vehicles for Partly to prepare; queuing twice is harmless. Its documented answer is
+/// `{}`, which carries nothing: an empty 2xx answer (a 204) means the same and is accepted.
+/// \[decision\]
+pub const TIER1_PREPARE: Method = Method {
+    name: "tier1.prepare",
+    requires_auth: true,
+    resend: Resend::Safe,
+    answer_secrets: &[],
+    empty_answer: true,
+};
 
 /// Every typed method.
 pub const ALL: [Method; 4] = [INTEGRATIONS_INSERT, JOBS_GET, JOBS_INSERT, TIER1_PREPARE];

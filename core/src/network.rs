@@ -534,6 +534,7 @@ impl Network {
 pub(crate) fn http_client(
     network: &Network,
     connect_timeout: std::time::Duration,
+    pooled: bool,
 ) -> Result<reqwest::Client, reqwest::Error> {
     let loopback = [
         std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
@@ -549,6 +550,9 @@ pub(crate) fn http_client(
         .no_proxy();
     if !network.http2 {
         b = b.http1_only();
+    }
+    if !pooled {
+        b = b.pool_max_idle_per_host(0);
     }
     if let Some(url) = network.proxy.url() {
         let mut proxy = reqwest::Proxy::all(url.clone())?;

@@ -20,6 +20,8 @@ pub(crate) enum Failure {
     Status(u16),
     /// Nothing was sent, and trying again cannot help (the server's TLS certificate was refused).
     Fatal,
+    /// Nothing was sent because the HTTP client could not be set up; trying again cannot help.
+    Setup,
 }
 
 /// What the retry loop does next.
@@ -57,6 +59,7 @@ impl Policy {
             Failure::Fatal => false,
             Failure::MaybeSent => resend == Resend::Safe,
             Failure::Status(s) => resend == Resend::Safe && RETRY_STATUSES.contains(&s),
+            Failure::Setup => false,
         };
         if !retryable {
             return Decision::GiveUp;
@@ -157,6 +160,7 @@ mod tests {
         assert_eq!(p.decide(MaybeSent, Resend::OnlyIfNotSent, 1, None), GiveUp);
         assert!(matches!(p.decide(NotSent, Resend::OnlyIfNotSent, 1, None), RetryAfter(_)));
         assert_eq!(p.decide(Status(404), Resend::Safe, 1, None), GiveUp);
+        assert_eq!(p.decide(Setup, Resend::Safe, 1, None), GiveUp);
         assert_eq!(p.decide(Status(400), Resend::Safe, 1, None), GiveUp);
         assert_eq!(
             p.decide(Status(429), Resend::Safe, 1, Some(Duration::from_secs(1))),

@@ -48,15 +48,3 @@ impl<'de> serde::Deserialize<'de> for Secret {
         String::deserialize(d).map(Secret::new)
     }
 }
-
-/// Replaces every occurrence of each secret (of at least 4 characters) in `text` with `***`.
-pub(crate) fn redact(text: &str, secrets: &[&Secret]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        let v = s.expose();
-        if v.len() >= 4 && out.contains(v) {
-            out = out.replace(v, "***");
-        }
-    }
-    out
-}

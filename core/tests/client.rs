@@ -183,6 +183,43 @@ async fn idle_connection_closed_by_server_is_survived() {
     c.jobs().get_with(JobIdentity::external("CCC-2026-04817"), &CallOptions::default().max_retries(0)).await.unwrap();
 }
 
+/// A server (or proxy) that closes keep-alive connections ~1 ms after an answer: a pooled
+/// connection may be closed just as the next request is written, which fails a request that
+/// may have been sent. `integrations.insert` cannot be resent (the access code is single use),
+/// so it must never meet such a connection: each install gets a new one, and none fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_never_meets_a_connection_the_server_closed() {
+    let config = partly_mock::MockConfig { idle_timeout: Some(Duration::from_millis(1)), ..Default::default() };
+    let mock = partly_mock::MockServer::start(config).await.unwrap();
+    let c = common::builder(&mock).build().unwrap();
+    const INSTALLS: usize = 60;
+    let mut failures = Vec::new();
+    for i in 0..INSTALLS {
+        let code = mock.mint_access_code();
+        if let Err(e) =
+            c.integrations().insert(InstallRequest::new(code.access_code, code.client_id, code.client_secret)).await
+        {
+            failures.push(format!("install {i}: {e}"));
+        }
+        // The idle gap being tested (a user's next call comes ~1 ms later), not a wait for
+        // anything: tokio's timer rounds it up to about the server's idle timeout.
+        tokio::time::sleep(Duration::from_micros(500 + (i as u64 % 7) * 100)).await;
+    }
+    assert!(failures.is_empty(), "{} of {INSTALLS} installs failed: {failures:#?}", failures.len());
+    let installs = requests_for(&mock, "integrations.insert");
+    assert_eq!(installs.len(), INSTALLS, "each install sent exactly once");
+    let connections: HashSet<u64> = installs.iter().map(|r| r.connection).collect();
+    assert_eq!(connections.len(), INSTALLS, "each install on a connection of its own");
+    // Methods safe to resend keep sharing pooled connections.
+    let c = client(&mock);
+    for _ in 0..5 {
+        c.jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap();
+    }
+    let gets = requests_for(&mock, "jobs.get");
+    let reused: HashSet<u64> = gets.iter().map(|r| r.connection).collect();
+    assert!(reused.len() < gets.len(), "back-to-back reads reuse a connection: {reused:?}");
+}
+
 #[tokio::test]
 async fn nothing_listening_is_a_fast_connection_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -486,9 +523,31 @@ async fn an_answer_over_the_size_limit_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Decode, "{err:?}");
-    assert!(err.to_string().contains("larger than 64 bytes"), "{err}");
+    assert!(err.to_string().contains("larger than max_response_bytes (64 bytes)"), "{err}");
     // The same call within the default limit (64 MiB) succeeds.
     client(&mock).jobs().get(JobIdentity::external("CCC-2026-04817")).await.unwrap();
+
+    // An error answer over the limit keeps its status class (DecodeError is for 2xx only),
+    // whether its size is announced (content-length) or found while reading (chunked).
+    let body = format!("{{\"type\":\"unavailable\",\"message\":\"{}\"}}", "z".repeat(200));
+    for trickle in [false, true] {
+        let mut f =
+            json!({"method": "jobs.get", "status": 503, "body": body, "headers": {"content-type": "application/json"}});
+        if trickle {
+            f["action"] = json!("trickle");
+            f["trickle_interval_ms"] = json!(1);
+            f["trickle_chunk_bytes"] = json!(50);
+        }
+        mock.inject_fault(fault(f)).unwrap();
+        let err = c
+            .jobs()
+            .get_with(JobIdentity::external("CCC-2026-04817"), &CallOptions::default().max_retries(0))
+            .await
+            .unwrap_err();
+        assert_eq!((err.kind(), err.status()), (ErrorKind::Server, Some(503)), "trickle {trickle}: {err:?}");
+        assert!(err.to_string().contains("over max_response_bytes (64 bytes)"), "{err}");
+        assert!(err.body().is_some_and(|b| b.starts_with("{\"type\":\"unavailable\"")), "{:?}", err.body());
+    }
 }
 
 #[tokio::test]

@@ -18,23 +18,105 @@ struct Env {
     big_job: String,
 }
 
+/// The text of a placeholder name (without the `$`), `None` for an unknown one.
+fn placeholder(name: &str, env: &Env) -> Option<String> {
+    if let Some(n) = name.strip_prefix("PAD(").and_then(|r| r.strip_suffix(')')) {
+        return n.parse::<usize>().ok().map(|n| "x".repeat(n));
+    }
+    Some(match name {
+        "DEMO_SITE_ID" => partly_mock::DEMO_SITE_ID.to_string(),
+        "DEMO_JOB_ID" => partly_mock::DEMO_JOB_ID.to_string(),
+        "DEMO_CLIENT_ID" => partly_mock::DEMO_CLIENT_ID.to_string(),
+        "DEMO_CLIENT_SECRET" => partly_mock::DEMO_CLIENT_SECRET.to_string(),
+        "DEMO_API_KEY" => partly_mock::DEMO_API_KEY.to_string(),
+        "DEMO_API_KEY_JSON_ESCAPED" => {
+            partly_mock::DEMO_API_KEY.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()
+        }
+        "MINTED_CODE" => env.minted.clone(),
+        "DEAD_URL" => env.dead_url.clone(),
+        "BIG_JOB_10MB" => env.big_job.clone(),
+        "HTTP_DATE_IN_2S" => httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2)),
+        "UNKNOWN_UUID" => UNKNOWN_UUID.to_string(),
+        _ => return None,
+    })
+}
+
+/// Replaces every `$NAME` / `$PAD(n)` inside a string (faults.json's "about").
+fn substitute_text(s: &str, env: &Env) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let len = if after.starts_with("PAD(") {
+            after.find(')').map_or(0, |j| j + 1)
+        } else {
+            after.find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')).unwrap_or(after.len())
+        };
+        match placeholder(&after[..len], env) {
+            Some(text) if len > 0 => out.push_str(&text),
+            _ => panic!("unknown placeholder ${} in {s:?}", &after[..len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn substitute(v: &Value, env: &Env) -> Value {
     match v {
-        Value::String(s) => Value::String(match s.as_str() {
-            "$DEMO_SITE_ID" => partly_mock::DEMO_SITE_ID.to_string(),
-            "$DEMO_JOB_ID" => partly_mock::DEMO_JOB_ID.to_string(),
-            "$DEMO_CLIENT_ID" => partly_mock::DEMO_CLIENT_ID.to_string(),
-            "$DEMO_CLIENT_SECRET" => partly_mock::DEMO_CLIENT_SECRET.to_string(),
-            "$MINTED_CODE" => env.minted.clone(),
-            "$DEAD_URL" => env.dead_url.clone(),
-            "$BIG_JOB_10MB" => env.big_job.clone(),
-            "$HTTP_DATE_IN_2S" => httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2)),
-            "$UNKNOWN_UUID" => UNKNOWN_UUID.to_string(),
-            _ => s.clone(),
-        }),
+        Value::String(s) => Value::String(substitute_text(s, env)),
         Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, env)).collect()),
         Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, env))).collect()),
         other => other.clone(),
+    }
+}
+
+/// Every log record the SDK emits (through the `log` facade, as `tracing` forwards it when no
+/// subscriber is set), formatted as a user's logger would print it.
+static LOGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        let line = format!("{} {} {}", record.level(), record.target(), record.args());
+        LOGS.lock().unwrap_or_else(|p| p.into_inner()).push(line);
+    }
+    fn flush(&self) {}
+}
+
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if log::set_logger(&Capture).is_ok() {
+            log::set_max_level(log::LevelFilter::Trace);
+        }
+    });
+}
+
+/// Whether `text` shows `secret`: any 16-character window of it (all of it when shorter).
+fn shows(text: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    if chars.len() <= 16 {
+        return text.contains(secret);
+    }
+    chars.windows(16).any(|w| text.contains(&w.iter().collect::<String>()))
+}
+
+/// The strings (keys and values) of a JSON value.
+fn json_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| json_strings(x, out)),
+        Value::Object(m) => m.iter().for_each(|(k, x)| {
+            out.push(k.clone());
+            json_strings(x, out)
+        }),
+        _ => {}
     }
 }
 
@@ -156,18 +238,33 @@ async fn fault_matrix() {
     run_cases(&cases).await;
 }
 
+/// Runs every case (a failing case does not hide the ones after it), then fails naming each
+/// case that failed; its assertion message is printed above.
 async fn run_cases(cases: &[Value]) {
+    use futures_util::FutureExt;
+    capture_logs();
     let mock = common::mock().await;
     let big = big_job();
+    let mut failed = Vec::new();
     for case in cases {
         let name = case["name"].as_str().expect("name");
+        if std::panic::AssertUnwindSafe(run_case(case, &mock, &big)).catch_unwind().await.is_err() {
+            failed.push(name.to_string());
+        }
+    }
+    assert!(failed.is_empty(), "{} of {} cases failed: {failed:?}", failed.len(), cases.len());
+}
+
+async fn run_case(case: &Value, mock: &partly_mock::MockServer, big: &str) {
+    {
+        let name = case["name"].as_str().expect("name");
         mock.reset();
-        let env = Env { minted: mock.mint_access_code().access_code, dead_url: dead_url(), big_job: big.clone() };
+        let env = Env { minted: mock.mint_access_code().access_code, dead_url: dead_url(), big_job: big.to_string() };
         let case = substitute(case, &env);
         if let Some(f) = case.get("fault") {
             mock.inject_fault(common::fault(f.clone())).unwrap_or_else(|e| panic!("{name}: fault: {e}"));
         }
-        let mut b = common::builder(&mock);
+        let mut b = common::builder(mock);
         if let Some(url) = case.pointer("/client/base_url").and_then(Value::as_str) {
             b = b.base_url(url);
         }
@@ -193,7 +290,7 @@ async fn run_cases(cases: &[Value]) {
             elapsed = started.elapsed();
         }
         let expect = &case["expect"];
-        observe(name, &outcome, &mock, elapsed);
+        observe(name, &outcome, mock, elapsed);
         if let Some(min) = expect.get("min_elapsed_ms").and_then(Value::as_u64) {
             assert!(elapsed >= Duration::from_millis(min), "{name}: returned after {elapsed:?}, before {min} ms");
         }
@@ -228,8 +325,21 @@ async fn run_cases(cases: &[Value]) {
                 }
                 for s in expect.get("secret_absent").and_then(Value::as_array).into_iter().flatten() {
                     let s = s.as_str().expect("secret");
-                    for text in [e.to_string(), format!("{e:?}"), e.body().unwrap_or("").to_string()] {
-                        assert!(!text.contains(s), "{name}: secret in {text}");
+                    let mut texts = vec![e.to_string(), format!("{e:?}"), e.message().to_string()];
+                    texts.extend(
+                        [e.code(), e.body(), e.method(), e.request_id(), e.trace_id()]
+                            .into_iter()
+                            .flatten()
+                            .map(String::from),
+                    );
+                    if let Ok(parsed) = serde_json::from_str::<Value>(e.body().unwrap_or("")) {
+                        json_strings(&parsed, &mut texts);
+                    }
+                    for text in &texts {
+                        assert!(!shows(text, s), "{name}: a secret shows in {text:?}");
+                    }
+                    for line in LOGS.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+                        assert!(!shows(line, s), "{name}: a secret shows in the log record {line:?}");
                     }
                 }
             }
@@ -244,6 +354,13 @@ async fn run_cases(cases: &[Value]) {
                         assert_eq!(v[k].as_str().map(|s| s.len() as u64), n.as_u64(), "{name}: length of {k}");
                     }
                 }
+                for (pointer, text) in expect.get("result_numbers").and_then(Value::as_object).into_iter().flatten() {
+                    let got = v.pointer(pointer).unwrap_or_else(|| panic!("{name}: {pointer} missing in the result"));
+                    assert!(got.is_number(), "{name}: {pointer} is {got}, not a number");
+                    // The same number (serde_json writes `1e400` as `1e+400`: compare as parsed).
+                    let want: serde_json::Number = serde_json::from_str(text.as_str().expect("text")).expect("number");
+                    assert_eq!(got.as_number(), Some(&want), "{name}: {pointer} not kept exactly");
+                }
                 for k in expect.get("result_keys").and_then(Value::as_array).into_iter().flatten() {
                     assert!(v.get(k.as_str().expect("key")).is_some(), "{name}: {k} missing in {v}");
                 }
@@ -255,7 +372,7 @@ async fn run_cases(cases: &[Value]) {
                 .and_then(Value::as_str)
                 .or_else(|| case.pointer("/call/method").and_then(Value::as_str))
                 .expect("method");
-            let got = common::requests_for(&mock, method).len() as u64;
+            let got = common::requests_for(mock, method).len() as u64;
             assert_eq!(got, n, "{name}: requests of {method} received by the mock");
         }
     }

@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,11 +174,34 @@ def node_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1) ->
             "--url", url, "--calls", str(calls), "--concurrency", str(conc)]
 
 
+def numbers_job() -> str:
+    """The seeded job with 500 more numbers (sensor readings, counters, money), 6 of which no
+    double holds exactly (issue 10's lossless numbers): what `jobs.get` answers in the
+    `numbers` group. Written by hand: json.dumps cannot write 1e400."""
+    readings = ",".join(f"{(i * 7919 % 100000) / 1000:.3f}" for i in range(300))
+    counters = ",".join(str(i * 104729) for i in range(194))
+    exact = "1e400,123456789012345678901234567890,3.14159265358979323846264338327950288,9007199254740993,1e-400,-98765432109876543210"
+    return (
+        '{"id":"497f6eca-6276-4993-bfeb-53cbbbba6f08","site_id":"2d6b9a4e-8f13-4c57-b0e2-6a9d3f1c7e85",'
+        '"status":{"type":"draft"},"images":[],"claim_number":"CLM-2026-118204","job_number":"J-04817",'
+        '"external_id":"CCC-2026-04817","work_provider_id":null,"vehicle":{"make":"Toyota","year":2019},'
+        f'"telemetry":{{"readings":[{readings}],"counters":[{counters}],"exact":[{exact}]}}}}'
+    )
+
+
+def inject_fault(url: str, fault: dict) -> None:
+    req = urllib.request.Request(f"{url}/__mock/faults", data=json.dumps(fault).encode(), method="POST",
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        r.read()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer calls, one repetition")
     ap.add_argument("--skip-build", action="store_true")
-    ap.add_argument("--only", default="", help="comma list of groups: rust,python,asyncio,node,bulk,tls,cold,memory")
+    ap.add_argument("--only", default="",
+                    help="comma list of groups: rust,python,asyncio,node,bulk,tls,cold,memory,numbers")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args()
     if shutil.which("taskset") is None:
@@ -225,6 +249,32 @@ def main() -> int:
                 notes.append(f"memory {label}: RSS after 1,000 calls {r['rss_after_warm_kb'] / 1024:.1f} MB, "
                              f"after {big:,} more {r['rss_end_kb'] / 1024:.1f} MB (growth {growth:+.2f} MB)")
                 rows.append(row(f"memory {big:,} calls", label, r))
+
+    if want("numbers"):
+        # Lossless numbers (issue 10): every client decodes the same jobs.get answer, first the
+        # seeded job, then the job with 500 more numbers; partly keeps each number exactly
+        # (Rust: as written; Python: int/float/Decimal; Node: number/LosslessNumber), the
+        # alternatives decode into floats (json.loads, JSON.parse; bare reqwest's serde_json
+        # shares the workspace's arbitrary_precision, so it is lossless too).
+        for body in ["seeded job", "job + 500 numbers"]:
+            with Mock() as nm:
+                if body != "seeded job":
+                    inject_fault(nm.url, {"method": "jobs.get", "times": 4_000_000_000, "status": 200,
+                                          "body": numbers_job(), "headers": {"content-type": "application/json"}})
+                u = nm.url
+                for c in ["partly", "reqwest"]:
+                    rows.append(row(f"numbers rust, {body}", c, best_of(reps, lambda: run_client(rust_cmd(c, "get", u, n)))))
+                for c in ["partly", "requests", "httpx"]:
+                    rows.append(row(f"numbers python sync, {body}", c,
+                                    best_of(reps, lambda: run_client(py_cmd(c, "get", u, n)))))
+                for c in ["partly", "fetch", "undici"]:
+                    rows.append(row(f"numbers node x1, {body}", c,
+                                    best_of(reps, lambda: run_client(node_cmd(c, "get", u, n)))))
+        for lang in ["rust", "python sync", "node x1"]:
+            plain = {r.client: r for r in rows if r.group == f"numbers {lang}, seeded job"}
+            heavy = {r.client: r for r in rows if r.group == f"numbers {lang}, job + 500 numbers"}
+            parts = [f"{c} {heavy[c].cpu_ms_per_1000 / plain[c].cpu_ms_per_1000:.2f}x" for c in plain if c in heavy]
+            notes.append(f"numbers, {lang}: CPU per call with 500 more numbers vs the seeded job: " + ", ".join(parts))
 
     if want("bulk"):
         ids = 2_000 if args.quick else 10_000

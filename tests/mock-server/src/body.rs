@@ -99,16 +99,44 @@ impl Body for MockBody {
     }
 }
 
-/// A connection (TCP, or TLS over TCP) whose flush fails once its [`CloseFlag`] is set, which makes hyper
-/// drop (close) the connection right after the bytes written so far were sent.
+/// A connection (TCP, or TLS over TCP) whose flush fails once its [`CloseFlag`] is set, which
+/// makes hyper drop (close) the connection right after the bytes written so far were sent. With
+/// an idle timeout, it also ends (reads as closed) when no byte of a next request arrives within
+/// that time of the last flush: a server closing idle keep-alive connections.
 pub(crate) struct FaultIo<S> {
     pub(crate) inner: S,
     pub(crate) close: CloseFlag,
+    pub(crate) idle: Option<Duration>,
+    /// Running from the last flush until a byte is read.
+    pub(crate) idle_timer: Option<Pin<Box<Sleep>>>,
+}
+
+impl<S> FaultIo<S> {
+    pub(crate) fn new(inner: S, close: CloseFlag, idle: Option<Duration>) -> FaultIo<S> {
+        FaultIo { inner, close, idle, idle_timer: None }
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for FaultIo<S> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_read(cx, buf)
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.idle_timer = None;
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                // Idle for too long: read as closed, and hyper closes the connection.
+                let expired = self.idle_timer.as_mut().is_some_and(|timer| timer.as_mut().poll(cx).is_ready());
+                if expired {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
     }
 }
 
@@ -131,6 +159,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for FaultIo<S> {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(Pin::new(&mut self.inner).poll_flush(cx))?;
+        if let Some(idle) = self.idle {
+            let deadline = Instant::now() + idle;
+            match self.idle_timer.as_mut() {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.idle_timer = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+        }
         if self.close.load(Ordering::Acquire) {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,

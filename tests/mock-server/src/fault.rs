@@ -84,6 +84,11 @@ pub struct Fault {
     /// `trickle`: bytes per chunk (default 1).
     #[serde(default = "default_trickle_chunk_bytes")]
     pub trickle_chunk_bytes: usize,
+    /// `respond` with a `status`: announce this `content-length` (at least the body's length),
+    /// send the body, then close the connection — an answer that advertises more than it sends
+    /// (a client with a size limit refuses it from the header alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise_length: Option<u64>,
 }
 
 impl Fault {
@@ -100,6 +105,7 @@ impl Fault {
             delay_ms: 0,
             trickle_interval_ms: default_trickle_interval_ms(),
             trickle_chunk_bytes: default_trickle_chunk_bytes(),
+            advertise_length: None,
         }
     }
 
@@ -142,6 +148,12 @@ impl Fault {
         self
     }
 
+    /// `respond` with a status: announce `bytes` of body (see [`Fault::advertise_length`]).
+    pub fn advertise_length(mut self, bytes: u64) -> Fault {
+        self.advertise_length = Some(bytes);
+        self
+    }
+
     /// Checks the fault and turns it into what the server applies.
     pub(crate) fn arm(&self) -> Result<(Matcher, Arc<FaultPlan>), String> {
         let matcher = if self.method == "*" {
@@ -170,6 +182,15 @@ impl Fault {
         if self.action == FaultAction::Trickle && self.trickle_chunk_bytes == 0 {
             return Err("fault `trickle_chunk_bytes` must be at least 1".to_owned());
         }
+        if let Some(n) = self.advertise_length {
+            let body_len = self.body.as_ref().map_or(0, |b| b.len() as u64);
+            if self.action != FaultAction::Respond || status.is_none() {
+                return Err("fault `advertise_length` needs action `respond` with a `status`".to_owned());
+            }
+            if n < body_len {
+                return Err(format!("fault `advertise_length` {n} is shorter than the body ({body_len} bytes)"));
+            }
+        }
         let mut headers = HeaderMap::with_capacity(self.headers.len());
         for (name, value) in &self.headers {
             let name =
@@ -185,6 +206,7 @@ impl Fault {
             delay: Duration::from_millis(self.delay_ms),
             trickle_interval: Duration::from_millis(self.trickle_interval_ms),
             trickle_chunk: self.trickle_chunk_bytes.max(1),
+            advertise_length: self.advertise_length,
         };
         Ok((matcher, Arc::new(plan)))
     }
@@ -219,6 +241,7 @@ pub(crate) struct FaultPlan {
     pub(crate) delay: Duration,
     pub(crate) trickle_interval: Duration,
     pub(crate) trickle_chunk: usize,
+    pub(crate) advertise_length: Option<u64>,
 }
 
 struct Armed {
@@ -367,6 +390,9 @@ mod tests {
         assert!(Fault::new("jobs.get").header("x", "bad\nvalue").arm().is_err());
         assert!(Fault::new("jobs.get").trickle(1, 0).arm().is_err());
         assert!(Fault::new("parts.search").status(503).arm().is_ok());
+        assert!(Fault::new("jobs.get").advertise_length(10).arm().is_err(), "needs a status");
+        assert!(Fault::new("jobs.get").status(503).body("0123456789x").advertise_length(10).arm().is_err());
+        assert!(Fault::new("jobs.get").status(503).body("x").advertise_length(1 << 40).arm().is_ok());
     }
 
     #[test]

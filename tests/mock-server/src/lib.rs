@@ -104,6 +104,9 @@ pub struct MockConfig {
     /// browser back only to one of these, exactly as written (more can be registered while it
     /// runs with [`MockServer::register_redirect_url`]). None by default.
     pub redirect_urls: Vec<String>,
+    /// Close a keep-alive connection when no next request starts within this time of the last
+    /// answer (as servers and proxies do, some after a millisecond). Default: never.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -139,6 +142,9 @@ pub struct RecordedRequest {
     /// `HTTP/1.1` or `HTTP/2` (negotiated over TLS).
     #[serde(default)]
     pub http_version: String,
+    /// Which connection it came on: 0 for the first connection since the server started.
+    #[serde(default)]
+    pub connection: u64,
 }
 
 /// A running mock server. Dropping it stops the server.
@@ -166,6 +172,7 @@ impl MockServer {
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
             config.chaos_rate,
             config.redirect_urls.clone(),
+            config.idle_timeout,
         ));
         let tls = match config.tls {
             true => Some(tls::identity(host, config.ca_file.as_deref(), config.http1_only)?),

@@ -1,5 +1,5 @@
 //! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]
-//! [--tls [--http1-only] [--ca-file PATH]] [--redirect-url URL]...`
+//! [--idle-timeout-ms N] [--tls [--http1-only] [--ca-file PATH]] [--redirect-url URL]...`
 //!
 //! Prints `listening on http://HOST:PORT` once ready (with `--tls`: `listening on
 //! https://HOST:PORT`, then `ca certificate PATH`); stops on SIGTERM or Ctrl-C.
@@ -44,6 +44,9 @@ struct Args {
     /// only to these (exact match). Repeat it for more.
     #[arg(long = "redirect-url", value_name = "URL")]
     redirect_urls: Vec<String>,
+    /// Close a keep-alive connection idle this many milliseconds after an answer.
+    #[arg(long)]
+    idle_timeout_ms: Option<u64>,
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ async fn run(args: Args) -> ExitCode {
         http1_only: args.http1_only,
         ca_file: args.ca_file.clone(),
         redirect_urls: args.redirect_urls,
+        idle_timeout: args.idle_timeout_ms.map(Duration::from_millis),
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.

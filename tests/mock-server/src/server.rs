@@ -57,10 +57,18 @@ pub(crate) struct Shared {
     redirect_urls: Mutex<Vec<String>>,
     /// Consent pages shown and not yet answered (`reset` drops them).
     pub(crate) consents: Mutex<HashMap<String, authorize::Pending>>,
+    conn_seq: AtomicU64,
+    idle_timeout: Option<Duration>,
 }
 
 impl Shared {
-    pub(crate) fn new(latency: Duration, log_capacity: usize, chaos_rate: f64, redirect_urls: Vec<String>) -> Shared {
+    pub(crate) fn new(
+        latency: Duration,
+        log_capacity: usize,
+        chaos_rate: f64,
+        redirect_urls: Vec<String>,
+        idle_timeout: Option<Duration>,
+    ) -> Shared {
         let seed = Uuid::new_v4().as_u64_pair();
         Shared {
             state: Mutex::new(State::seeded()),
@@ -75,6 +83,8 @@ impl Shared {
             log_seq: AtomicU64::new(0),
             redirect_urls: Mutex::new(redirect_urls),
             consents: Mutex::new(HashMap::new()),
+            conn_seq: AtomicU64::new(0),
+            idle_timeout,
         }
     }
 
@@ -125,7 +135,7 @@ impl Shared {
     }
 
     /// Logs a request as it arrives; returns its sequence number for [`Shared::finish`].
-    fn record(&self, parts: &Parts, name: &str, body: &[u8], status: Option<u16>, fault: bool) -> u64 {
+    fn record(&self, conn: u64, parts: &Parts, name: &str, body: &[u8], status: Option<u16>, fault: bool) -> u64 {
         let seq = self.log_seq.fetch_add(1, Ordering::Relaxed);
         if self.log_capacity == 0 {
             return seq;
@@ -158,6 +168,7 @@ impl Shared {
             body: String::from_utf8_lossy(body).into_owned(),
             status,
             fault,
+            connection: conn,
         };
         let mut log = lock(&self.log);
         while log.len() >= self.log_capacity {
@@ -219,7 +230,7 @@ pub(crate) async fn accept_loop(
     let mut builder = http1::Builder::new();
     // No header-read timeout: hyper's also closes idle keep-alive connections (after
     // 30 s), which would make long client tests race against the mock. Connection
-    // closes happen only when a test asks for them (`close_after`).
+    // closes happen only when a test asks for them (`close_after`, `idle_timeout`).
     builder.keep_alive(true).timer(TokioTimer::new()).header_read_timeout(None);
     loop {
         let accepted = tokio::select! {
@@ -287,8 +298,9 @@ async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let close: CloseFlag = CloseFlag::default();
-    let io = TokioIo::new(FaultIo { inner: stream, close: Arc::clone(&close) });
-    let service = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&close), req));
+    let conn = shared.conn_seq.fetch_add(1, Ordering::Relaxed);
+    let io = TokioIo::new(FaultIo::new(stream, Arc::clone(&close), shared.idle_timeout));
+    let service = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&close), conn, req));
     if h2 {
         let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -326,6 +338,7 @@ pub(crate) async fn wait_idle(shared: &Shared) {
 async fn handle(
     shared: Arc<Shared>,
     close: CloseFlag,
+    conn: u64,
     req: Request<Incoming>,
 ) -> Result<Response<MockBody>, DropConnection> {
     if let Some(route) = req.uri().path().strip_prefix("/__mock/") {
@@ -333,21 +346,25 @@ async fn handle(
         return Ok(control(&shared, route, req).await);
     }
     if req.uri().path() == partly_wire::AUTHORIZE_PATH {
-        return authorize_page(&shared, req).await;
+        return authorize_page(&shared, conn, req).await;
     }
-    api(&shared, &close, req).await
+    api(&shared, &close, conn, req).await
 }
 
 /// The OAuth authorize page (authorize.rs): logged like an API call (`method` is `""`), never
 /// faulted or delayed.
-async fn authorize_page(shared: &Shared, req: Request<Incoming>) -> Result<Response<MockBody>, DropConnection> {
+async fn authorize_page(
+    shared: &Shared,
+    conn: u64,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let body = match read_body(body).await {
         Ok(body) => body,
         Err(_) => return Err(DropConnection),
     };
     let page = authorize::answer(shared, &parts.method, parts.uri.query(), &body);
-    shared.record(&parts, "", &body, Some(page.status.as_u16()), false);
+    shared.record(conn, &parts, "", &body, Some(page.status.as_u16()), false);
     Ok(page.into_response())
 }
 
@@ -365,7 +382,12 @@ async fn read_body(body: Incoming) -> Result<Bytes, BodyError> {
     }
 }
 
-async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Result<Response<MockBody>, DropConnection> {
+async fn api(
+    shared: &Shared,
+    close: &CloseFlag,
+    conn: u64,
+    req: Request<Incoming>,
+) -> Result<Response<MockBody>, DropConnection> {
     let (parts, body) = req.into_parts();
     let name = parts.uri.path().strip_prefix(API_VERSION_PREFIX);
     let op = name.and_then(methods::lookup);
@@ -376,12 +398,12 @@ async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Resu
         Err(BodyError::TooLarge) => {
             let answer =
                 Answer::text(StatusCode::PAYLOAD_TOO_LARGE, format!("request body larger than {MAX_BODY_BYTES} bytes"));
-            shared.record(&parts, name, b"", Some(answer.status.as_u16()), false);
+            shared.record(conn, &parts, name, b"", Some(answer.status.as_u16()), false);
             return Ok(respond(shared, answer, &parts.headers));
         }
     };
     let fault = if parts.uri.path().starts_with(API_VERSION_PREFIX) { shared.faults.take(name, op) } else { None };
-    let seq = shared.record(&parts, name, &body, None, fault.is_some());
+    let seq = shared.record(conn, &parts, name, &body, None, fault.is_some());
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
@@ -400,7 +422,16 @@ async fn api(shared: &Shared, close: &CloseFlag, req: Request<Incoming>) -> Resu
             let response = match fault.status {
                 Some(status) => {
                     let body = fault.body.clone().unwrap_or_default();
-                    exact_response(status, body, &fault)
+                    match fault.advertise_length {
+                        Some(total) => {
+                            let mut response =
+                                Response::new(MockBody::Truncate { half: Some(body), total, close: Arc::clone(close) });
+                            *response.status_mut() = status;
+                            *response.headers_mut() = fault.headers.clone();
+                            response
+                        }
+                        None => exact_response(status, body, &fault),
+                    }
                 }
                 None => {
                     let answer = answer(shared, op, &parts, &body);

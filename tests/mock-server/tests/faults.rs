@@ -199,6 +199,33 @@ async fn close_after_closes_the_connection_after_a_normal_answer() {
 }
 
 #[tokio::test]
+async fn advertise_length_announces_more_than_it_sends() {
+    let server = start().await;
+    server
+        .inject_fault(Fault::new("jobs.get").status(503).body("{\"type\":\"unavailable\"}").advertise_length(1 << 30))
+        .unwrap();
+    let raw = raw_exchange(&server, "jobs.get", &get_job().to_string()).await;
+    assert!(raw.starts_with("HTTP/1.1 503"), "{raw}");
+    assert!(raw.contains("content-length: 1073741824"), "{raw}");
+    assert!(raw.ends_with("{\"type\":\"unavailable\"}"), "{raw}");
+}
+
+#[tokio::test]
+async fn idle_timeout_closes_a_keep_alive_connection_and_the_log_names_connections() {
+    let config = partly_mock::MockConfig { idle_timeout: Some(Duration::from_millis(200)), ..Default::default() };
+    let server = partly_mock::MockServer::start(config).await.unwrap();
+    // A whole answer, then the server closes the idle connection by itself.
+    let raw = raw_exchange(&server, "jobs.get", &get_job().to_string()).await;
+    assert!(raw.starts_with("HTTP/1.1 200") && raw.ends_with('}'), "{raw}");
+    // Requests on one connection share its number; a new connection gets the next one.
+    let client = reqwest::Client::new();
+    call(&client, &server, "businesses.list", &json!({})).await;
+    call(&client, &server, "businesses.list", &json!({})).await;
+    let log = server.requests();
+    assert_eq!(log.iter().map(|r| r.connection).collect::<Vec<_>>(), vec![0, 1, 1]);
+}
+
+#[tokio::test]
 async fn invalid_faults_are_rejected() {
     let server = start().await;
     assert!(server.inject_fault(Fault::new("jobs.get").status(42)).is_err());
