@@ -334,7 +334,6 @@ impl Client {
 /// own connection, closed after the answer.
 fn http_client(config: &Config, pooled: bool) -> Result<reqwest::Client, Error> {
     crate::network::http_client(&config.network, config.connect_timeout, pooled)
-        .map_err(|e| Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e))
 }
 
 /// A failed attempt: how (for the retry decision), the error, and the server's `Retry-After`.

@@ -129,7 +129,9 @@ fn ms(d: Duration) -> f64 {
 pub async fn run(config: &Config) -> Diagnostics {
     let net = config.network();
     let proxy = net.proxy();
-    let mut roots = net.roots().to_vec();
+    // The TLS set-up (made at first use) first, so that the roots say what it found.
+    let _ = net.tls_config();
+    let mut roots = net.roots();
     if let Some(system) = roots.iter_mut().find(|r| r.source == "system") {
         let loaded = rustls_native_certs::load_native_certs();
         system.certificates = Some(loaded.certs.len());
@@ -263,7 +265,7 @@ async fn probe(config: &Config, out: &mut Diagnostics) -> Result<(), ProbeError>
     // The proxy: TLS to it when it is an https:// proxy, then CONNECT for an https API.
     if let Some(p) = &via {
         if p.scheme() == "https" {
-            let mut cfg = (*net.tls).clone();
+            let mut cfg = (*net.tls_config().map_err(|e| fail("tls", e.message()))?).clone();
             cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
             stream = Box::new(tls_connect(Arc::new(cfg), &connect_host, stream).await?);
         }
@@ -278,7 +280,8 @@ async fn probe(config: &Config, out: &mut Diagnostics) -> Result<(), ProbeError>
     let mut h2 = false;
     if https {
         let t = Instant::now();
-        let tls = tls_connect(Arc::clone(&net.tls), &host, stream).await?;
+        let config = net.tls_config().map_err(|e| fail("tls", e.message()))?;
+        let tls = tls_connect(config, &host, stream).await?;
         out.timings.tls_ms = Some(ms(t.elapsed()));
         let (_, session) = tls.get_ref();
         out.tls_version = session.protocol_version().map(|v| format!("{v:?}"));

@@ -409,12 +409,29 @@ fn system_verifier() -> Result<Arc<dyn ServerCertVerifier>, rustls::Error> {
 }
 
 /// Everything network-related a client was built with.
+///
+/// The proxy is decided and the `ca_bundle` read when the client is built (bad settings are a
+/// `Validation` error then, before any request); the TLS set-up itself, which reads the
+/// system's trusted roots (tens of milliseconds), is made at first use (the first call, on the
+/// runtime, or `diagnostics()`), so that building a client does no blocking work: not in an
+/// event loop, not at import. Clones share it.
 #[derive(Clone)]
 pub struct Network {
     pub(crate) proxy: EffectiveProxy,
-    pub(crate) tls: Arc<rustls::ClientConfig>,
-    pub(crate) roots: Vec<RootSource>,
+    roots: Vec<RootSource>,
     pub(crate) http2: bool,
+    /// The roots added to the system's (`ca_bundle`, `NODE_EXTRA_CA_CERTS`).
+    extra: Arc<Vec<CertificateDer<'static>>>,
+    /// A plain-http base URL needs no roots: without any, TLS is refused instead of the client.
+    plain_http: bool,
+    tls: Arc<std::sync::OnceLock<Result<TlsSetUp, String>>>,
+}
+
+/// The TLS set-up, made at first use.
+struct TlsSetUp {
+    config: Arc<rustls::ClientConfig>,
+    /// Why the system's roots could not be loaded, when a plain-http client went on without.
+    system_warning: Option<String>,
 }
 
 impl fmt::Debug for Network {
@@ -484,33 +501,54 @@ impl Network {
                 }
             }
         }
-        let verifier: Arc<dyn ServerCertVerifier> = if extra.is_empty() {
+        let http2 = options.http2.unwrap_or(crate::config::defaults::HTTP2);
+        Ok(Network {
+            proxy,
+            roots,
+            http2,
+            extra: Arc::new(extra),
+            plain_http: base_url.scheme() == "http",
+            tls: Arc::new(std::sync::OnceLock::new()),
+        })
+    }
+
+    /// The TLS configuration (trusted roots, ALPN), made at the first call of this.
+    pub(crate) fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        match self.tls.get_or_init(|| self.set_up_tls()) {
+            Ok(t) => Ok(Arc::clone(&t.config)),
+            Err(why) => Err(Error::new(ErrorKind::Connection, why.clone())),
+        }
+    }
+
+    fn set_up_tls(&self) -> Result<TlsSetUp, String> {
+        let mut system_warning = None;
+        let verifier: Arc<dyn ServerCertVerifier> = if self.extra.is_empty() {
             match system_verifier() {
                 Ok(v) => v,
                 // A plain-http base URL (a local mock in a container without CA certificates)
                 // needs no roots: build the client, and refuse any TLS it might be sent to.
-                Err(e) if base_url.scheme() == "http" => {
+                Err(e) if self.plain_http => {
                     let why = no_roots(e).message().to_string();
-                    if let Some(system) = roots.first_mut() {
-                        system.warning = Some(why.clone());
-                    }
+                    system_warning = Some(why.clone());
                     Arc::new(NoRoots(why))
                 }
-                Err(e) => return Err(no_roots(e)),
+                Err(e) => return Err(no_roots(e).message().to_string()),
             }
         } else {
-            Arc::new(rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider()).map_err(no_roots)?)
+            Arc::new(
+                rustls_platform_verifier::Verifier::new_with_extra_roots(self.extra.iter().cloned(), provider())
+                    .map_err(|e| no_roots(e).message().to_string())?,
+            )
         };
         let mut tls = rustls::ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
-            .map_err(|e| Error::new(ErrorKind::Connection, format!("could not set up TLS: {e}")))?
+            .map_err(|e| format!("could not set up TLS: {e}"))?
             .dangerous()
             .with_custom_certificate_verifier(verifier)
             .with_no_client_auth();
-        let http2 = options.http2.unwrap_or(crate::config::defaults::HTTP2);
         tls.alpn_protocols =
-            if http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
-        Ok(Network { proxy, tls: Arc::new(tls), roots, http2 })
+            if self.http2 { vec![b"h2".to_vec(), b"http/1.1".to_vec()] } else { vec![b"http/1.1".to_vec()] };
+        Ok(TlsSetUp { config: Arc::new(tls), system_warning })
     }
 
     /// The proxy decision for the base URL.
@@ -518,9 +556,16 @@ impl Network {
         &self.proxy
     }
 
-    /// Where the trusted roots come from.
-    pub fn roots(&self) -> &[RootSource] {
-        &self.roots
+    /// Where the trusted roots come from (with the system's warning once the TLS set-up is
+    /// made and found none).
+    pub fn roots(&self) -> Vec<RootSource> {
+        let mut roots = self.roots.clone();
+        if let Some(Ok(TlsSetUp { system_warning: Some(why), .. })) = self.tls.get() {
+            if let Some(system) = roots.iter_mut().find(|r| r.source == "system") {
+                system.warning = Some(why.clone());
+            }
+        }
+        roots
     }
 
     /// Whether HTTP/2 is offered over TLS (ALPN `h2`).
@@ -535,7 +580,11 @@ pub(crate) fn http_client(
     network: &Network,
     connect_timeout: std::time::Duration,
     pooled: bool,
-) -> Result<reqwest::Client, reqwest::Error> {
+) -> Result<reqwest::Client, Error> {
+    let tls = network.tls_config()?;
+    let set_up = |e: reqwest::Error| {
+        Error::new(ErrorKind::Connection, format!("could not set up the HTTP client: {e}")).with_source(e)
+    };
     let loopback = [
         std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0)),
         std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)),
@@ -545,7 +594,7 @@ pub(crate) fn http_client(
         .redirect(reqwest::redirect::Policy::none())
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .tcp_nodelay(true)
-        .tls_backend_preconfigured((*network.tls).clone())
+        .tls_backend_preconfigured((*tls).clone())
         .resolve_to_addrs("localhost", &loopback)
         .no_proxy();
     if !network.http2 {
@@ -555,13 +604,13 @@ pub(crate) fn http_client(
         b = b.pool_max_idle_per_host(0);
     }
     if let Some(url) = network.proxy.url() {
-        let mut proxy = reqwest::Proxy::all(url.clone())?;
+        let mut proxy = reqwest::Proxy::all(url.clone()).map_err(set_up)?;
         if let Some((user, password)) = network.proxy.credentials() {
             proxy = proxy.basic_auth(&user, &password);
         }
         b = b.proxy(proxy);
     }
-    b.build()
+    b.build().map_err(set_up)
 }
 
 /// The verifier of a client that has no trusted roots at all: it refuses every certificate.

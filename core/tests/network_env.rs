@@ -73,13 +73,19 @@ async fn environment_trust_and_proxies() {
     std::env::remove_var("HTTPS_PROXY");
     std::env::remove_var("HTTP_PROXY");
 
-    // A machine without any CA certificate (a bare container): an https client cannot be built
-    // (a clear error saying what to install), a plain-http one to a local mock still works.
+    // A machine without any CA certificate (a bare container): an https client is built (the
+    // TLS set-up is made at the first call, so building does no blocking work), and its first
+    // call fails at once, sending nothing, with a clear error saying what to install; a
+    // plain-http one to a local mock still works.
     std::env::set_var("SSL_CERT_FILE", "/nonexistent/partly-test/ca.pem");
     std::env::set_var("SSL_CERT_DIR", "/nonexistent/partly-test/certs");
-    let e = from_env().base_url("https://api.partly.com").build().unwrap_err();
+    let before = tls.requests().len();
+    let client = from_env().base_url(tls.url()).build().expect("the TLS set-up waits for the first call");
+    let e = client.jobs().get(external.clone()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Connection);
+    assert_eq!(e.attempts(), 1, "a set-up failure is not retried: {e}");
     assert!(e.to_string().contains("no trusted CA certificates") && e.to_string().contains("ca_bundle"), "{e}");
+    assert_eq!(tls.requests().len(), before, "nothing reached the server");
     let client = from_env().base_url(plain.url()).build().expect("plain http needs no roots");
     client.jobs().get(external.clone()).await.expect("plain http to the mock");
     let client = from_env().base_url(tls.url()).ca_bundle(tls.ca_path().unwrap()).build().expect("ca_bundle alone");
