@@ -103,6 +103,8 @@ impl SdkIdentity {
 pub struct Config {
     pub(crate) base_url: Url,
     pub(crate) api_key: Option<Secret>,
+    /// The password of a proxy URL, scrubbed like the key from anything kept or logged.
+    pub(crate) proxy_password: Option<Secret>,
     pub(crate) integration_id: Option<Uuid>,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
@@ -128,7 +130,7 @@ impl Config {
     /// The secrets among the settings, which every error and log record of the client's calls
     /// is scrubbed of (the API key; any other credential a setting carries belongs here too).
     pub(crate) fn secrets(&self) -> impl Iterator<Item = &Secret> {
-        self.api_key.iter()
+        self.api_key.iter().chain(self.proxy_password.iter())
     }
     /// Whether an API key is set (the key itself is never handed out).
     pub fn has_api_key(&self) -> bool {
@@ -400,7 +402,10 @@ impl ClientBuilder {
             )));
         }
         let network = Network::build(&base_url, &self.network)?;
+        let proxy_password =
+            network.proxy().credentials().map(|(_, password)| password).filter(|p| !p.is_empty()).map(Secret::new);
         Ok(Config {
+            proxy_password,
             network,
             base_url,
             api_key: self.api_key,

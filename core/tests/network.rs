@@ -106,6 +106,20 @@ async fn proxy_credentials_are_sent_to_the_proxy_and_shown_nowhere() {
     assert!(!format!("{client:?}").contains("pr0xy-s3cret"));
     some_calls(&client).await;
 
+    // An answer that quotes the proxy's password (a proxy or server echoing the request) keeps
+    // it nowhere: the password is scrubbed like the API key.
+    mock.inject_fault(
+        partly_mock::Fault::new("jobs.get")
+            .status(400)
+            .body("bad request from alice:pr0xy-s3cret; url-encoded pr0xy%2Ds3cret too"),
+    )
+    .unwrap();
+    let e = client.jobs().get(JobIdentity::external("x")).await.unwrap_err();
+    let text = format!("{e} {e:?} {} {}", e.body().unwrap_or(""), e.message());
+    assert!(!text.contains("pr0xy-s3cret") && !text.contains("pr0xy%2Ds3cret"), "{text}");
+    assert!(text.contains("***"), "{text}");
+    mock.clear_faults();
+
     // Wrong password: a connection error naming the proxy, without any credential.
     let client = tls_client(&mock).base_url(proxied_url(&mock)).proxy(with("wr0ng-s3cret")).build().unwrap();
     let e = client.jobs().get(JobIdentity::external("x")).await.unwrap_err();
