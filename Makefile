@@ -7,12 +7,15 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
-.PHONY: all test lint-rust test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock browser-deps screenshots
+.PHONY: all test lint fmt lint-rust lint-python lint-js test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock browser-deps screenshots
 
 all: test
 
 ## test: the lint gates, then every suite (Rust, Python, Node)
-test: lint-rust test-rust test-python test-node test-packaging
+test: lint test-rust test-python test-node test-packaging
+
+## lint: every linter and formatter check (make fmt rewrites what the formatters would change)
+lint: lint-rust lint-python lint-js
 
 ## lint-rust: rustfmt and clippy (warnings are errors) over the workspace and the fuzz crate
 lint-rust:
@@ -84,3 +87,22 @@ dist: $(DIST_TOOLS_STAMP)
 ## contributors install them (pip install ./bindings-python, npm install of bindings-node).
 dist-check: dist build-node
 	PATH="$(PY_VENV)/bin:$$PATH" $(PY) scripts/dist.py check
+
+## lint-python: ruff (lint and format check, ruff.toml) over every Python file
+lint-python: $(PY_TOOLS_STAMP)
+	$(PY_VENV)/bin/ruff check .
+	$(PY_VENV)/bin/ruff format --check .
+
+## lint-js: ESLint and prettier over every JavaScript/TypeScript file (bindings-node's dev tools)
+JS_FILES := "bindings-node/**/*.{js,mjs,cjs,ts,mts,json}" "tests/bench/node/**/*.{js,mjs,json}" "scripts/**/*.{js,mjs}"
+lint-js: $(NODE_TOOLS_STAMP)
+	$(NODE_DIR)/node_modules/.bin/eslint --config bindings-node/eslint.config.mjs bindings-node tests/bench/node scripts
+	$(NODE_DIR)/node_modules/.bin/prettier --check $(JS_FILES)
+
+## fmt: rewrite every file the way the lint gates want it (rustfmt, ruff, prettier)
+fmt: $(PY_TOOLS_STAMP) $(NODE_TOOLS_STAMP)
+	$(CARGO) fmt --all
+	cd fuzz && $(CARGO) fmt
+	$(PY_VENV)/bin/ruff check --fix .
+	$(PY_VENV)/bin/ruff format .
+	$(NODE_DIR)/node_modules/.bin/prettier --write --log-level warn $(JS_FILES)

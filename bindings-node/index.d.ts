@@ -43,7 +43,10 @@ export interface ClientOptions {
 }
 
 /** Options of {@link diagnostics}. */
-export type DiagnosticsOptions = Pick<ClientOptions, 'baseUrl' | 'proxy' | 'caBundle' | 'timeoutMs' | 'allowInsecureHttp'>;
+export type DiagnosticsOptions = Pick<
+  ClientOptions,
+  'baseUrl' | 'proxy' | 'caBundle' | 'timeoutMs' | 'allowInsecureHttp'
+>;
 
 /** What {@link diagnostics} found (the same fields, snake_case, as in Python and Rust). */
 export interface Diagnostics {
@@ -192,10 +195,7 @@ export type JobInsertRequest = JobIdentity & {
  * better), or any other JSON object the API accepts, sent as it is.
  */
 export type VehicleIdentifier =
-  | string
-  | { chassis_number: string }
-  | { plate: string; region?: string }
-  | Record<string, unknown>;
+  string | { chassis_number: string } | { plate: string; region?: string } | Record<string, unknown>;
 
 /** The answer of `tier1.prepare` (`{}` today; anything the server adds is kept). */
 export type PrepareResponse = Record<string, unknown>;

@@ -369,10 +369,17 @@ class Jobs {
   get(identity, opts) {
     return this.#caller.run(opts, (id, o) => {
       if (identity === undefined || identity === null) {
-        throw new ValidationError('identity is missing: give { id } (Partly\'s job id) or { external } (your own reference)');
+        throw new ValidationError(
+          "identity is missing: give { id } (Partly's job id) or { external } (your own reference)",
+        );
       }
       const i = options(identity, 'identity', ['id', 'external']);
-      return this.#caller.native.jobsGet(id, optional(i.id, 'string', 'id'), optional(i.external, 'string', 'external'), o);
+      return this.#caller.native.jobsGet(
+        id,
+        optional(i.id, 'string', 'id'),
+        optional(i.external, 'string', 'external'),
+        o,
+      );
     });
   }
 
@@ -470,19 +477,23 @@ class Integrations {
 
   /** `integrations.insert`: finish an OAuth install (needs no credentials). */
   insert(request, opts) {
-    return this.#caller.run(opts, (id, o) => {
-      if (request === undefined || request === null) {
-        throw new ValidationError('request is missing: give { accessCode, clientId, clientSecret }');
-      }
-      const r = options(request, 'request', ['accessCode', 'clientId', 'clientSecret']);
-      return this.#caller.native.integrationsInsert(
-        id,
-        optional(r.accessCode, 'string', 'accessCode'),
-        optional(r.clientId, 'string', 'clientId'),
-        optional(r.clientSecret, 'string', 'clientSecret'),
-        o,
-      );
-    }, installResult);
+    return this.#caller.run(
+      opts,
+      (id, o) => {
+        if (request === undefined || request === null) {
+          throw new ValidationError('request is missing: give { accessCode, clientId, clientSecret }');
+        }
+        const r = options(request, 'request', ['accessCode', 'clientId', 'clientSecret']);
+        return this.#caller.native.integrationsInsert(
+          id,
+          optional(r.accessCode, 'string', 'accessCode'),
+          optional(r.clientId, 'string', 'clientId'),
+          optional(r.clientSecret, 'string', 'clientSecret'),
+          o,
+        );
+      },
+      installResult,
+    );
   }
 
   [util.inspect.custom]() {
@@ -490,14 +501,25 @@ class Integrations {
   }
 }
 
-const CLIENT_OPTIONS = ['apiKey', 'integrationId', 'baseUrl', 'timeoutMs', 'maxRetries', 'allowInsecureHttp', 'proxy', 'caBundle'];
+const CLIENT_OPTIONS = [
+  'apiKey',
+  'integrationId',
+  'baseUrl',
+  'timeoutMs',
+  'maxRetries',
+  'allowInsecureHttp',
+  'proxy',
+  'caBundle',
+];
 
 /** `proxy`: a URL string, `false` for none, or unset for the environment's. */
 function proxyOption(value) {
   if (value === undefined || value === null) return {};
   if (value === false) return { noProxy: true };
   if (typeof value === 'string') return { proxy: value };
-  throw new ValidationError(`proxy must be a URL string such as "http://proxy.example:3128", or false for none; got ${typeName(value)}`);
+  throw new ValidationError(
+    `proxy must be a URL string such as "http://proxy.example:3128", or false for none; got ${typeName(value)}`,
+  );
 }
 
 class Client {
@@ -516,18 +538,21 @@ class Client {
       const value = process.env[name];
       if (typeof value === 'string') env[name] = value;
     }
-    const made = native.createClient({
-      apiKey: optional(o.apiKey, 'string', 'apiKey'),
-      integrationId: optional(o.integrationId, 'string', 'integrationId'),
-      baseUrl: optional(o.baseUrl, 'string', 'baseUrl'),
-      timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
-      maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
-      allowInsecureHttp: optional(o.allowInsecureHttp, 'boolean', 'allowInsecureHttp'),
-      ...proxyOption(o.proxy),
-      caBundle: optional(o.caBundle, 'string', 'caBundle'),
-      env,
-      runtime: RUNTIME,
-    }, completions);
+    const made = native.createClient(
+      {
+        apiKey: optional(o.apiKey, 'string', 'apiKey'),
+        integrationId: optional(o.integrationId, 'string', 'integrationId'),
+        baseUrl: optional(o.baseUrl, 'string', 'baseUrl'),
+        timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
+        maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
+        allowInsecureHttp: optional(o.allowInsecureHttp, 'boolean', 'allowInsecureHttp'),
+        ...proxyOption(o.proxy),
+        caBundle: optional(o.caBundle, 'string', 'caBundle'),
+        env,
+        runtime: RUNTIME,
+      },
+      completions,
+    );
     if (!(made instanceof native.NativeClient)) throw fromNative(made);
     this.#caller = new Caller(made);
     // The namespaces, read-only: `jobs` (get, insert), `tier1` (prepare, prepareAll),
@@ -548,7 +573,8 @@ class Client {
     return this.#caller.run(
       opts,
       (id, o) => {
-        if (typeof method !== 'string') throw new ValidationError(`method must be a string such as "businesses.list", got ${typeName(method)}`);
+        if (typeof method !== 'string')
+          throw new ValidationError(`method must be a string such as "businesses.list", got ${typeName(method)}`);
         return this.#caller.native.call(id, method, json(body, 'body'), o);
       },
       unwrap,

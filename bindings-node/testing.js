@@ -63,7 +63,9 @@ class MockServer {
     }
     for (const key of Object.keys(options)) {
       if (!START_OPTIONS.includes(key)) {
-        throw new ValidationError(`options: unknown option ${JSON.stringify(key)}; the options are ${START_OPTIONS.join(', ')}`);
+        throw new ValidationError(
+          `options: unknown option ${JSON.stringify(key)}; the options are ${START_OPTIONS.join(', ')}`,
+        );
       }
     }
     for (const key of ['tls', 'http1Only']) {
@@ -71,9 +73,15 @@ class MockServer {
         throw new ValidationError(`${key} must be a boolean, got ${typeof options[key]}`);
       }
     }
-    const redirectUrls = options.redirectUrls === undefined || options.redirectUrls === null ? undefined : options.redirectUrls;
-    if (redirectUrls !== undefined && (!Array.isArray(redirectUrls) || !redirectUrls.every((u) => typeof u === 'string'))) {
-      throw new ValidationError('redirectUrls must be an array of strings such as ["http://127.0.0.1:3000/partly/callback"]');
+    const redirectUrls =
+      options.redirectUrls === undefined || options.redirectUrls === null ? undefined : options.redirectUrls;
+    if (
+      redirectUrls !== undefined &&
+      (!Array.isArray(redirectUrls) || !redirectUrls.every((u) => typeof u === 'string'))
+    ) {
+      throw new ValidationError(
+        'redirectUrls must be an array of strings such as ["http://127.0.0.1:3000/partly/callback"]',
+      );
     }
     const started = await native.startMockServer(
       optionalNumber(options.latencyMs, 'latencyMs'),

@@ -32,7 +32,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
@@ -74,7 +73,9 @@ def resolve(cmd: Sequence[object], env: Optional[Dict[str, str]] = None) -> List
     return args
 
 
-def run(cmd: Sequence[object], cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None, **kw) -> subprocess.CompletedProcess:
+def run(
+    cmd: Sequence[object], cwd: Optional[Path] = None, env: Optional[Dict[str, str]] = None, **kw
+) -> subprocess.CompletedProcess:
     log("$ " + " ".join(str(c) for c in cmd) + (f"   (in {cwd})" if cwd else ""))
     return subprocess.run(resolve(cmd, env), cwd=cwd, env=env, check=True, **kw)
 
@@ -184,9 +185,11 @@ def cmd_npm_dirs(check: bool) -> None:
         wanted[NODE_DIR / "npm" / plat / "package.json"] = json.dumps(m, indent=2) + "\n"
         wanted[NODE_DIR / "npm" / plat / "README.md"] = platform_readme(m["name"])
     stale = [p for p, text in wanted.items() if not p.exists() or p.read_text() != text]
-    extra = [
-        d for d in (NODE_DIR / "npm").glob("*") if d.is_dir() and d / "package.json" not in wanted
-    ] if (NODE_DIR / "npm").exists() else []
+    extra = (
+        [d for d in (NODE_DIR / "npm").glob("*") if d.is_dir() and d / "package.json" not in wanted]
+        if (NODE_DIR / "npm").exists()
+        else []
+    )
     if check:
         if stale or extra:
             names = ", ".join(str(p.relative_to(ROOT)) for p in [*stale, *extra])
@@ -239,7 +242,11 @@ def check_wheel(wheel: Path, triple: str) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 so = Path(z.extract(native[0], tmp))
                 check_elf(so, triple)
-    log(f"{wheel.name}: abi3, licenses, stripped, glibc <= {GLIBC_FLOOR}" if triple.endswith("gnu") else f"{wheel.name}: ok")
+    log(
+        f"{wheel.name}: abi3, licenses, stripped, glibc <= {GLIBC_FLOOR}"
+        if triple.endswith("gnu")
+        else f"{wheel.name}: ok"
+    )
 
 
 def check_elf(path: Path, triple: str) -> None:
@@ -312,7 +319,10 @@ def cmd_node(target: Optional[str]) -> Path:
 def npm_pack(stage: Path) -> Path:
     out = subprocess.run(
         resolve(["npm", "pack", "--json", "--pack-destination", DIST]),
-        cwd=stage, check=True, capture_output=True, text=True,
+        cwd=stage,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     info = json.loads(out)[0]
     tarball = DIST / info["filename"]
@@ -390,7 +400,9 @@ def cmd_sizes() -> None:
         native = ""
         if path.suffix == ".whl":
             with zipfile.ZipFile(path) as z:
-                native = "".join(f"{i.file_size:,}" for i in z.infolist() if re.search(r"_native\.(abi3\.so|pyd)$", i.filename))
+                native = "".join(
+                    f"{i.file_size:,}" for i in z.infolist() if re.search(r"_native\.(abi3\.so|pyd)$", i.filename)
+                )
         if path.name.endswith(".tgz"):
             with tarfile.open(path) as t:
                 native = "".join(f"{m.size:,}" for m in t.getmembers() if m.name.endswith(".node"))
@@ -410,7 +422,8 @@ def rustless_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     variables: what a user without Rust has."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CARGO", "RUSTUP", "RUST"))}
     keep = [
-        d for d in env.get("PATH", "").split(os.pathsep)
+        d
+        for d in env.get("PATH", "").split(os.pathsep)
         if d and not (Path(d, "cargo").exists() or Path(d, "rustc").exists())
     ]
     env["PATH"] = os.pathsep.join(keep)
@@ -451,7 +464,9 @@ def check_python(work: Path) -> None:
         vpy = venv_python(venv)
         run([vpy, "-m", "pip", "install", "--no-index", "--quiet", wheels[0]], env=env)
         run([vpy, ROOT / "scripts" / "smoke" / "smoke.py"], cwd=work, env=env)
-        ver = subprocess.run([vpy, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True).stdout.strip()
+        ver = subprocess.run(
+            [vpy, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
+        ).stdout.strip()
         log(f"wheel on CPython {ver}: installed with --no-index, no Rust on PATH, smoke passed")
 
 
@@ -466,7 +481,9 @@ def check_sdist(work: Path) -> None:
     # The backend's own guard: get_requires_for_build_wheel refuses before maturin runs.
     result = subprocess.run(
         [vpy, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", work / "sdist-wheel-norust", sdist],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     text = result.stdout + result.stderr
     if result.returncode == 0 or "building from source needs the Rust toolchain" not in text:
@@ -522,7 +539,10 @@ class Registry:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         ver = version()
         main = node_package()
-        manifests = {f"{main['napi']['packageName']}-{npm_platform(t)['name']}": platform_manifest(t, ver) for t in node_targets()}
+        manifests = {
+            f"{main['napi']['packageName']}-{npm_platform(t)['name']}": platform_manifest(t, ver)
+            for t in node_targets()
+        }
         for tgz in tarballs:
             with tarfile.open(tgz) as t:
                 member = t.extractfile("package/package.json")
@@ -575,7 +595,7 @@ class Registry:
 
         return Handler
 
-    def __enter__(self) -> "Registry":
+    def __enter__(self) -> Registry:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -620,16 +640,20 @@ def check_node(work: Path, target: Optional[str] = None, system_node: bool = Fal
             for manager in ("npm", "pnpm"):
                 proj = work / f"node{nv.split('.')[0]}-{manager}"
                 proj.mkdir(parents=True)
-                (proj / "package.json").write_text(json.dumps({"name": "smoke", "private": True, "version": "1.0.0"}) + "\n")
-                env = rustless_env({
-                    "PATH": f"{node.parent}{os.pathsep}{rustless_env()['PATH']}",
-                    "npm_config_registry": registry.url,
-                    "npm_config_cache": str(work / "npm-cache"),
-                    "npm_config_userconfig": str(work / "npmrc"),
-                    "npm_config_audit": "false",
-                    "npm_config_fund": "false",
-                    "npm_config_update_notifier": "false",
-                })
+                (proj / "package.json").write_text(
+                    json.dumps({"name": "smoke", "private": True, "version": "1.0.0"}) + "\n"
+                )
+                env = rustless_env(
+                    {
+                        "PATH": f"{node.parent}{os.pathsep}{rustless_env()['PATH']}",
+                        "npm_config_registry": registry.url,
+                        "npm_config_cache": str(work / "npm-cache"),
+                        "npm_config_userconfig": str(work / "npmrc"),
+                        "npm_config_audit": "false",
+                        "npm_config_fund": "false",
+                        "npm_config_update_notifier": "false",
+                    }
+                )
                 if manager == "npm":
                     run([*npm, "install", f"partly@{ver}"], cwd=proj, env=env)
                 else:
@@ -637,7 +661,9 @@ def check_node(work: Path, target: Optional[str] = None, system_node: bool = Fal
                     run([node, pnpm_entry(pnpm), "add", f"partly@{ver}", "--registry", registry.url], cwd=proj, env=env)
                 installed = sorted(p.name for p in (proj / "node_modules").iterdir() if not p.name.startswith("."))
                 if "@napi-rs" in installed or any(n.startswith("@") for n in installed):
-                    raise SystemExit(f"dist: {manager} installed more than partly and its platform package: {installed}")
+                    raise SystemExit(
+                        f"dist: {manager} installed more than partly and its platform package: {installed}"
+                    )
                 for smoke in ("smoke.js", "smoke.mjs"):  # inside the project: `partly` resolves from its node_modules
                     shutil.copy2(ROOT / "scripts" / "smoke" / smoke, proj / smoke)
                     run([node, proj / smoke], cwd=proj, env=env)
@@ -646,17 +672,28 @@ def check_node(work: Path, target: Optional[str] = None, system_node: bool = Fal
         proj = work / "node-omit-optional"
         proj.mkdir()
         (proj / "package.json").write_text('{"name": "smoke", "private": true, "version": "1.0.0"}\n')
-        env = rustless_env({
-            "npm_config_registry": registry.url, "npm_config_cache": str(work / "npm-cache"),
-            "npm_config_userconfig": str(work / "npmrc"), "npm_config_audit": "false", "npm_config_fund": "false",
-        })
+        env = rustless_env(
+            {
+                "npm_config_registry": registry.url,
+                "npm_config_cache": str(work / "npm-cache"),
+                "npm_config_userconfig": str(work / "npmrc"),
+                "npm_config_audit": "false",
+                "npm_config_fund": "false",
+            }
+        )
         run(["npm", "install", "--omit=optional", f"partly@{ver}"], cwd=proj, env=env)
         result = subprocess.run(["node", "-e", "require('partly')"], cwd=proj, env=env, capture_output=True, text=True)
         want = f"install partly-{plat}@{ver}"
         if result.returncode == 0 or want not in result.stderr:
-            raise SystemExit(f"dist: without the platform package, require('partly') must say '{want}':\n{result.stderr}")
+            raise SystemExit(
+                f"dist: without the platform package, require('partly') must say '{want}':\n{result.stderr}"
+            )
         log("npm --omit=optional: require('partly') names the platform package to install")
-        other = [r for r in registry.requests if r.startswith("/-/") and plat not in r and not r.endswith(f"/partly-{ver}.tgz")]
+        other = [
+            r
+            for r in registry.requests
+            if r.startswith("/-/") and plat not in r and not r.endswith(f"/partly-{ver}.tgz")
+        ]
         if other:
             raise SystemExit(f"dist: package managers fetched other platforms' tarballs: {other}")
 

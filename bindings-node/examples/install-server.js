@@ -28,7 +28,10 @@ const SESSION_COOKIE = 'sid';
 
 /** Text safe inside HTML. */
 function escape(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+  return String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
 }
 
 const STYLE = `body{margin:0;font:15px/1.45 system-ui,sans-serif;background:#f6f7f9;color:#1d2330}
@@ -40,9 +43,11 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}dt{color:#6b7384}dd{
 .error{color:#b42318}code{word-break:break-all}`;
 
 function page(title, { message = '', error = false, installed = null, job = null } = {}) {
-  const parts = [`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme Body Shop — ${escape(title)}</title>`,
+  const parts = [
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Acme Body Shop — ${escape(title)}</title>`,
     `<style>${STYLE}</style></head><body><main><p class="brand">Acme Body Shop</p>`,
-    `<h1 id="title">${escape(title)}</h1>`];
+    `<h1 id="title">${escape(title)}</h1>`,
+  ];
   if (message) parts.push(`<p id="message" class="${error ? 'error' : ''}">${escape(message)}</p>`);
   if (installed) {
     parts.push(`<dl id="installed"><dt>Integration</dt><dd><code id="integration-id">${escape(installed)}</code></dd>`);
@@ -73,7 +78,10 @@ function createApp(settings, logger = console) {
 
   function session(req, res) {
     const cookies = Object.fromEntries(
-      (req.headers.cookie || '').split(';').map((c) => c.trim().split('=')).filter((kv) => kv.length === 2),
+      (req.headers.cookie || '')
+        .split(';')
+        .map((c) => c.trim().split('='))
+        .filter((kv) => kv.length === 2),
     );
     let id = cookies[SESSION_COOKIE];
     if (!id || !sessions.has(id)) {
@@ -189,7 +197,12 @@ async function main() {
   if (useMock) {
     const { MockServer, DEMO } = require('partly/testing');
     mock = await MockServer.start();
-    partly = { clientId: DEMO.DEMO_CLIENT_ID, clientSecret: DEMO.DEMO_CLIENT_SECRET, authorizeEndpoint: mock.authorizeEndpoint, baseUrl: mock.url };
+    partly = {
+      clientId: DEMO.DEMO_CLIENT_ID,
+      clientSecret: DEMO.DEMO_CLIENT_SECRET,
+      authorizeEndpoint: mock.authorizeEndpoint,
+      baseUrl: mock.url,
+    };
   } else {
     partly = {
       clientId: process.env.PARTLY_CLIENT_ID,

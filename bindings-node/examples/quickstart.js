@@ -24,7 +24,11 @@ async function main() {
   }
 
   // 1. Send the user's browser to Partly to approve the integration.
-  const auth = authorizeUrl({ clientId: CLIENT_ID, redirectUrl: 'https://shop.example/partly/callback', scopes: ['repairer'] });
+  const auth = authorizeUrl({
+    clientId: CLIENT_ID,
+    redirectUrl: 'https://shop.example/partly/callback',
+    scopes: ['repairer'],
+  });
   console.log(`1. authorize at ${auth.url}`);
 
   // 2. Partly redirects back with ?code=...&state=...; check the state, then install.
@@ -64,11 +68,14 @@ async function main() {
   const vins = Array.from({ length: 250 }, (_, i) => `JH4KA7561PC${String(i).padStart(6, '0')}`);
   const report = await client.tier1.prepareAll(vins, {
     concurrency: 2,
-    onProgress: (p) => console.log(`5. preparing vehicles: ${p.done}/${p.total} (${p.batchesDone} requests of ${p.batchesTotal})`),
+    onProgress: (p) =>
+      console.log(`5. preparing vehicles: ${p.done}/${p.total} (${p.batchesDone} requests of ${p.batchesTotal})`),
   });
   console.log(`   accepted ${report.accepted} of ${report.total}, failed ${report.failed}`);
   for (const batch of report.batches.filter((b) => b.error)) {
-    console.log(`   vehicles #${batch.offset}..#${batch.offset + batch.identifiers.length - 1} failed: ${batch.error.message}`);
+    console.log(
+      `   vehicles #${batch.offset}..#${batch.offset + batch.identifiers.length - 1} failed: ${batch.error.message}`,
+    );
   }
 
   // 7. Errors are typed and explain themselves.
@@ -76,7 +83,9 @@ async function main() {
     await client.jobs.get({ external: 'NO-SUCH-JOB' });
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    console.log(`6. expected error: ${error.message} [${error.name} ${error.code}; status ${error.status}; trace ${error.traceId}]`);
+    console.log(
+      `6. expected error: ${error.message} [${error.name} ${error.code}; status ${error.status}; trace ${error.traceId}]`,
+    );
   }
 
   // 8. Any call can be cancelled with an AbortSignal (AbortSignal.timeout(ms) gives a deadline).

@@ -16,10 +16,15 @@ test('a signal aborted before the call rejects at once and sends nothing', async
   controller.abort(reason);
   for (const call of [
     () => client.jobs.get({ external: EXT }, { signal: controller.signal }),
-    () => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID } }, { signal: controller.signal }),
+    () =>
+      client.jobs.insert(
+        { external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID } },
+        { signal: controller.signal },
+      ),
     () => client.tier1.prepare(['A'], { signal: controller.signal }),
     () => client.tier1.prepareAll(['A'], { signal: controller.signal }),
-    () => client.integrations.insert({ accessCode: 'a', clientId: 'b', clientSecret: 'c' }, { signal: controller.signal }),
+    () =>
+      client.integrations.insert({ accessCode: 'a', clientId: 'b', clientSecret: 'c' }, { signal: controller.signal }),
     () => client.call('businesses.list', {}, { signal: controller.signal }),
   ]) {
     const e = await rejection(call());
@@ -27,7 +32,7 @@ test('a signal aborted before the call rejects at once and sends nothing', async
     assert.ok(e instanceof PartlyError);
     assert.equal(e.name, 'AbortError');
     assert.equal(e.code, 'ABORT_ERR');
-    assert.equal(e.cause, reason, 'the signal\'s reason is the cause');
+    assert.equal(e.cause, reason, "the signal's reason is the cause");
   }
   assert.equal(mock.requests().length, 0);
   assert.equal(client.inFlight, 0);
@@ -79,7 +84,7 @@ test('AbortSignal.timeout works as a deadline for the whole call, retries includ
   const started = Date.now();
   const e = await rejection(client.jobs.get({ external: EXT }, { signal: AbortSignal.timeout(300) }));
   assert.ok(e instanceof AbortError, String(e));
-  assert.equal(e.cause.name, 'TimeoutError', 'the cause is the signal\'s DOMException');
+  assert.equal(e.cause.name, 'TimeoutError', "the cause is the signal's DOMException");
   assert.ok(Date.now() - started < 1000);
   await waitFor(() => client.inFlight === 0, 'the native call to be dropped');
   assert.equal(requestsFor(mock, 'jobs.get').length, 1, 'no retry after the abort');

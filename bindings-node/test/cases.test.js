@@ -185,7 +185,13 @@ function observe(name, outcome, mock, elapsed) {
   if (!out) return;
   const e = outcome.error;
   const observed = e
-    ? { outcome: e.name, status: e.status ?? null, code: e.errorType ?? null, attempts: e.attempts ?? null, retry_after: e.retryAfter ?? null }
+    ? {
+        outcome: e.name,
+        status: e.status ?? null,
+        code: e.errorType ?? null,
+        attempts: e.attempts ?? null,
+        retry_after: e.retryAfter ?? null,
+      }
     : { outcome: 'ok' };
   const line = { language: 'node', case: name, observed, requests: mock.requests().length, elapsed_ms: elapsed };
   require('node:fs').appendFileSync(out, JSON.stringify(line) + '\n');
@@ -218,7 +224,10 @@ async function runCase(mock, raw) {
   observe(name, outcome, mock, elapsed);
 
   if (expect.min_elapsed_ms !== undefined) {
-    assert.ok(elapsed >= expect.min_elapsed_ms, `${name}: returned after ${elapsed} ms, before ${expect.min_elapsed_ms} ms`);
+    assert.ok(
+      elapsed >= expect.min_elapsed_ms,
+      `${name}: returned after ${elapsed} ms, before ${expect.min_elapsed_ms} ms`,
+    );
   }
   if (expect.max_elapsed_ms !== undefined) {
     assert.ok(elapsed <= expect.max_elapsed_ms, `${name}: took ${elapsed} ms, over ${expect.max_elapsed_ms} ms`);
@@ -237,10 +246,16 @@ async function runCase(mock, raw) {
     if ('attempts' in expect) assert.equal(e.attempts, expect.attempts, `${name}: attempts`);
     if ('retry_after' in expect) assert.equal(e.retryAfter ?? null, expect.retry_after, `${name}: retryAfter`);
     if (expect.message_contains !== undefined) {
-      assert.ok(e.message.includes(expect.message_contains), `${name}: message ${JSON.stringify(e.message)} lacks ${expect.message_contains}`);
+      assert.ok(
+        e.message.includes(expect.message_contains),
+        `${name}: message ${JSON.stringify(e.message)} lacks ${expect.message_contains}`,
+      );
     }
     if (expect.body_contains !== undefined) {
-      assert.ok((e.body || '').includes(expect.body_contains), `${name}: body ${JSON.stringify(e.body)} lacks ${expect.body_contains}`);
+      assert.ok(
+        (e.body || '').includes(expect.body_contains),
+        `${name}: body ${JSON.stringify(e.body)} lacks ${expect.body_contains}`,
+      );
     }
     if (expect.trace_id_matches_request) {
       const last = mock.requests().at(-1);
@@ -265,16 +280,30 @@ async function runCase(mock, raw) {
     }
     for (const k of expect.result_keys || []) assert.ok(k in v, `${name}: ${k} missing in ${util.inspect(v)}`);
     for (const [pointer, text] of Object.entries(expect.result_numbers || {})) {
-      const got = pointer.split('/').slice(1).reduce((o, k) => o[k], v);
+      const got = pointer
+        .split('/')
+        .slice(1)
+        .reduce((o, k) => o[k], v);
       // Exact: a number where a double holds it, else a LosslessNumber keeping the text.
-      assert.ok(typeof got === 'number' || got instanceof partly.LosslessNumber, `${name}: ${pointer} is ${util.inspect(got)}`);
-      assert.equal(decimalKey(String(got)), decimalKey(text), `${name}: ${pointer} is ${util.inspect(got)}, not ${text}`);
+      assert.ok(
+        typeof got === 'number' || got instanceof partly.LosslessNumber,
+        `${name}: ${pointer} is ${util.inspect(got)}`,
+      );
+      assert.equal(
+        decimalKey(String(got)),
+        decimalKey(text),
+        `${name}: ${pointer} is ${util.inspect(got)}, not ${text}`,
+      );
     }
   }
 
   if (expect.requests !== undefined) {
     const method = expect.requests_method || kase.call.method;
-    assert.equal(requestsFor(mock, method).length, expect.requests, `${name}: requests of ${method} received by the mock`);
+    assert.equal(
+      requestsFor(mock, method).length,
+      expect.requests,
+      `${name}: requests of ${method} received by the mock`,
+    );
   }
 }
 

@@ -51,7 +51,12 @@ test('results keep every field the server sent, unknown ones included', async (t
     claim_number: null,
     brand_new_field: { x: [1, 2.5, 'three'], big: 12345678901 },
   };
-  mock.injectFault({ method: 'jobs.get', status: 200, body: JSON.stringify(answer), headers: { 'content-type': 'application/json' } });
+  mock.injectFault({
+    method: 'jobs.get',
+    status: 200,
+    body: JSON.stringify(answer),
+    headers: { 'content-type': 'application/json' },
+  });
   const job = await mock.client().jobs.get({ external: EXT });
   assert.deepEqual(job.status, { type: 'awaiting_parts', eta: '2026-12-01' });
   assert.deepEqual(job.brand_new_field, { x: [1, 2.5, 'three'], big: 12345678901 });
@@ -68,7 +73,12 @@ test('numbers no double holds come back as LosslessNumber and are sent back exac
     '"unsafe":9007199254740993,"safe":9007199254740992,"small":0.1,"odd":"\\u0001n:5"}';
   mock.injectFault({ method: 'jobs.get', status: 200, body, headers: { 'content-type': 'application/json' } });
   const job = await client.jobs.get({ external: EXT });
-  for (const [field, text] of [['huge', '1e+400'], ['big', '123456789012345678901234567890'], ['pi', '3.14159265358979323846264338327950288'], ['unsafe', '9007199254740993']]) {
+  for (const [field, text] of [
+    ['huge', '1e+400'],
+    ['big', '123456789012345678901234567890'],
+    ['pi', '3.14159265358979323846264338327950288'],
+    ['unsafe', '9007199254740993'],
+  ]) {
     assert.ok(job[field] instanceof LosslessNumber, `${field}: ${job[field]}`);
     assert.equal(String(job[field]), text);
   }
@@ -128,14 +138,20 @@ test('jobs.insert creates, updates (merging) and replaces', async (t) => {
     identity: { external: 'NODE-1' },
     if_: { exists: 'update' },
   });
-  assert.deepEqual(bodies[1].data, { repairer_site_id: DEMO.DEMO_SITE_ID, job_number: 'J-1' }, 'undefined members are not sent');
+  assert.deepEqual(
+    bodies[1].data,
+    { repairer_site_id: DEMO.DEMO_SITE_ID, job_number: 'J-1' },
+    'undefined members are not sent',
+  );
   assert.deepEqual(bodies[2].if_, { exists: 'replace' });
   assert.deepEqual(bodies[2].identity, { id: created.id });
 });
 
 test('jobs.insert sends fields newer than the SDK as they are', async (t) => {
   const mock = await startMock(t);
-  await mock.client().jobs.insert({ external: 'NODE-2', data: { repairer_site_id: DEMO.DEMO_SITE_ID, future_field: [1, { a: true }] } });
+  await mock
+    .client()
+    .jobs.insert({ external: 'NODE-2', data: { repairer_site_id: DEMO.DEMO_SITE_ID, future_field: [1, { a: true }] } });
   const body = JSON.parse(requestsFor(mock, 'jobs.insert')[0].body);
   assert.deepEqual(body.data.future_field, [1, { a: true }]);
 });
@@ -143,13 +159,21 @@ test('jobs.insert sends fields newer than the SDK as they are', async (t) => {
 test('tier1.prepare sends chassis numbers, plates and raw identifiers', async (t) => {
   const mock = await startMock(t);
   const client = mock.client();
-  const answer = await client.tier1.prepare(['JH4KA7561PC008269', { plate: 'ABC123', region: 'NZ' }, { chassis_number: 'KE20-1' }]);
+  const answer = await client.tier1.prepare([
+    'JH4KA7561PC008269',
+    { plate: 'ABC123', region: 'NZ' },
+    { chassis_number: 'KE20-1' },
+  ]);
   assert.deepEqual(answer, {});
   await client.tier1.prepare(new Set(['  SHORT1  ']));
   assert.equal(mock.preparedIdentifiers(), 4);
   const bodies = requestsFor(mock, 'tier1.prepare').map((r) => JSON.parse(r.body));
   assert.deepEqual(bodies[0], {
-    identifiers: [{ chassis_number: 'JH4KA7561PC008269' }, { plate: 'ABC123', region: 'NZ' }, { chassis_number: 'KE20-1' }],
+    identifiers: [
+      { chassis_number: 'JH4KA7561PC008269' },
+      { plate: 'ABC123', region: 'NZ' },
+      { chassis_number: 'KE20-1' },
+    ],
   });
   assert.deepEqual(bodies[1], { identifiers: [{ chassis_number: 'SHORT1' }] }, 'a Set works; whitespace is trimmed');
 });
@@ -185,22 +209,38 @@ test('tier1.prepareAll batches, reports progress on the JS thread and accounts f
   assert.equal(report.total, 250);
   assert.equal(report.accepted, 250);
   assert.equal(report.failed, 0);
-  assert.deepEqual(report.batches.map((b) => [b.offset, b.identifiers.length, b.error]), [
-    [0, 100, null],
-    [100, 100, null],
-    [200, 50, null],
-  ]);
+  assert.deepEqual(
+    report.batches.map((b) => [b.offset, b.identifiers.length, b.error]),
+    [
+      [0, 100, null],
+      [100, 100, null],
+      [200, 50, null],
+    ],
+  );
   assert.deepEqual(report.batches[2].identifiers[0], { chassis_number: 'VIN200' });
   assert.equal(progress.length, 3, 'every progress call is delivered before the Promise settles');
-  assert.deepEqual(progress.at(-1), { total: 250, done: 250, accepted: 250, failed: 0, batchesDone: 3, batchesTotal: 3 });
-  for (let i = 1; i < progress.length; i++) assert.ok(progress[i].done > progress[i - 1].done, 'progress never goes back');
+  assert.deepEqual(progress.at(-1), {
+    total: 250,
+    done: 250,
+    accepted: 250,
+    failed: 0,
+    batchesDone: 3,
+    batchesTotal: 3,
+  });
+  for (let i = 1; i < progress.length; i++)
+    assert.ok(progress[i].done > progress[i - 1].done, 'progress never goes back');
   assert.equal(mock.preparedIdentifiers(), 250);
 });
 
 test('tier1.prepareAll records a failed batch with its error and goes on', async (t) => {
   const mock = await startMock(t);
   const client = mock.client();
-  mock.injectFault({ method: 'tier1.prepare', status: 400, body: '{"type":"bad_identifier","message":"nope"}', headers: { 'content-type': 'application/json' } });
+  mock.injectFault({
+    method: 'tier1.prepare',
+    status: 400,
+    body: '{"type":"bad_identifier","message":"nope"}',
+    headers: { 'content-type': 'application/json' },
+  });
   const report = await client.tier1.prepareAll(['A', 'B', 'C', 'D', 'E'], { batchSize: 2, concurrency: 1 });
   assert.equal(report.total, 5);
   assert.equal(report.failed, 2);
@@ -247,7 +287,11 @@ test('integrations.insert trades a minted code for working credentials, without 
   const sent = requestsFor(mock, 'integrations.insert')[0];
   assert.equal(sent.headers.authorization, undefined);
   assert.equal(sent.headers['partly-integration-id'], undefined);
-  assert.deepEqual(JSON.parse(sent.body), { access_code: code.accessCode, client_id: code.clientId, client_secret: code.clientSecret });
+  assert.deepEqual(JSON.parse(sent.body), {
+    access_code: code.accessCode,
+    client_id: code.clientId,
+    client_secret: code.clientSecret,
+  });
   const client = new Client({ baseUrl: mock.url, apiKey: installed.api_key, integrationId: installed.integration_id });
   assert.equal((await client.jobs.get({ external: EXT })).external_id, EXT);
   const again = await rejection(installer.integrations.insert(request));
@@ -359,8 +403,14 @@ test('jobs arguments are checked before anything is sent', async (t) => {
     [() => client.jobs.insert({ external: 'X' }), 'job data must be an object'],
     [() => client.jobs.insert({ external: 'X', data: 'text' }), 'job data must be an object'],
     [() => client.jobs.insert({ external: 'X', data: { repairer_site_id: 'nope' } }), 'job data'],
-    [() => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID }, ifExists: 'merge' }), 'if_exists'],
-    [() => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID, vehicle: 'car' } }), 'vehicle'],
+    [
+      () => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID }, ifExists: 'merge' }),
+      'if_exists',
+    ],
+    [
+      () => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID, vehicle: 'car' } }),
+      'vehicle',
+    ],
     [() => client.jobs.insert(), 'request is missing'],
   ]) {
     const e = await rejection(call());
@@ -393,12 +443,34 @@ test('client settings: options, environment and defaults, checked and naming the
   const defaults = new Client({ baseUrl: 'http://127.0.0.1:9' }).settings;
   assert.deepEqual(
     { ...defaults, userAgent: undefined, proxy: null },
-    { baseUrl: 'http://127.0.0.1:9', integrationId: null, hasApiKey: false, timeoutMs: 30000, maxRetries: 2, userAgent: undefined, proxy: null },
+    {
+      baseUrl: 'http://127.0.0.1:9',
+      integrationId: null,
+      hasApiKey: false,
+      timeoutMs: 30000,
+      maxRetries: 2,
+      userAgent: undefined,
+      proxy: null,
+    },
   );
-  const c = new Client({ baseUrl: 'https://proxy.example/partly/', apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID, timeoutMs: 1500, maxRetries: 0 });
+  const c = new Client({
+    baseUrl: 'https://proxy.example/partly/',
+    apiKey: 'k',
+    integrationId: DEMO.DEMO_INTEGRATION_ID,
+    timeoutMs: 1500,
+    maxRetries: 0,
+  });
   assert.deepEqual(
     { ...c.settings, userAgent: undefined, proxy: null },
-    { baseUrl: 'https://proxy.example/partly', integrationId: DEMO.DEMO_INTEGRATION_ID, hasApiKey: true, timeoutMs: 1500, maxRetries: 0, userAgent: undefined, proxy: null },
+    {
+      baseUrl: 'https://proxy.example/partly',
+      integrationId: DEMO.DEMO_INTEGRATION_ID,
+      hasApiKey: true,
+      timeoutMs: 1500,
+      maxRetries: 0,
+      userAgent: undefined,
+      proxy: null,
+    },
   );
   for (const [opts, words] of [
     [{ baseUrl: 'ftp://x' }, 'only http and https'],
@@ -415,9 +487,16 @@ test('client settings: options, environment and defaults, checked and naming the
     [{ api_key: 'k' }, 'unknown option "api_key"'],
     ['https://api.partly.com', 'options must be an object'],
   ]) {
-    assert.throws(() => new Client(opts), (e) => e instanceof ValidationError && e.message.includes(words), `${JSON.stringify(opts)} -> ${words}`);
+    assert.throws(
+      () => new Client(opts),
+      (e) => e instanceof ValidationError && e.message.includes(words),
+      `${JSON.stringify(opts)} -> ${words}`,
+    );
   }
-  assert.equal(new Client({ baseUrl: 'http://api.partly.example', allowInsecureHttp: true }).settings.baseUrl, 'http://api.partly.example');
+  assert.equal(
+    new Client({ baseUrl: 'http://api.partly.example', allowInsecureHttp: true }).settings.baseUrl,
+    'http://api.partly.example',
+  );
 });
 
 test('settings come from PARTLY_* variables of process.env when not given', async (t) => {
@@ -440,7 +519,10 @@ test('settings come from PARTLY_* variables of process.env when not given', asyn
   assert.equal(explicit.settings.baseUrl, 'http://127.0.0.1:9', 'options win over the environment');
   assert.equal(explicit.settings.integrationId, '497f6eca-6276-4993-bfeb-53cbbbba6f08');
   process.env.PARTLY_BASE_URL = 'ftp://nope';
-  assert.throws(() => new Client(), (e) => e instanceof ValidationError && e.message.includes('PARTLY_BASE_URL'));
+  assert.throws(
+    () => new Client(),
+    (e) => e instanceof ValidationError && e.message.includes('PARTLY_BASE_URL'),
+  );
   process.env.PARTLY_BASE_URL = '';
   process.env.PARTLY_API_KEY = '';
   const empty = new Client();
@@ -457,7 +539,11 @@ test('a client without credentials says what is missing before sending', async (
 });
 
 test('OAuth helpers: authorize URL with a fresh state, constant-time state check', () => {
-  const a = authorizeUrl({ clientId: DEMO.DEMO_CLIENT_ID, redirectUrl: 'https://shop.example/cb?x=1', scopes: ['repairer'] });
+  const a = authorizeUrl({
+    clientId: DEMO.DEMO_CLIENT_ID,
+    redirectUrl: 'https://shop.example/cb?x=1',
+    scopes: ['repairer'],
+  });
   const u = new URL(a.url);
   assert.equal(u.origin + u.pathname, 'https://app.partly.com/auth/integration/authorize');
   assert.equal(u.searchParams.get('client_id'), DEMO.DEMO_CLIENT_ID);
@@ -465,7 +551,12 @@ test('OAuth helpers: authorize URL with a fresh state, constant-time state check
   assert.equal(u.searchParams.get('scopes'), '["repairer"]');
   assert.equal(u.searchParams.get('redirect_url'), 'https://shop.example/cb?x=1');
   assert.match(a.state, /^[0-9a-f]{64}$/);
-  const b = authorizeUrl({ clientId: 'c', redirectUrl: 'https://shop.example/cb', scopes: ['supplier'], endpoint: 'https://staging.example/authorize' });
+  const b = authorizeUrl({
+    clientId: 'c',
+    redirectUrl: 'https://shop.example/cb',
+    scopes: ['supplier'],
+    endpoint: 'https://staging.example/authorize',
+  });
   assert.ok(b.url.startsWith('https://staging.example/authorize?'));
   assert.notEqual(a.state, b.state);
   assert.equal(verifyState(a.state, a.state), true);
@@ -485,7 +576,11 @@ test('OAuth helpers: authorize URL with a fresh state, constant-time state check
     [{ client_id: 'c' }, 'unknown option'],
     [undefined, 'authorizeUrl needs'],
   ]) {
-    assert.throws(() => authorizeUrl(params), (e) => e instanceof ValidationError && e.message.includes(words), words);
+    assert.throws(
+      () => authorizeUrl(params),
+      (e) => e instanceof ValidationError && e.message.includes(words),
+      words,
+    );
   }
   assert.throws(() => verifyState(undefined, 'x'), ValidationError);
 });
@@ -510,7 +605,9 @@ test('MockServer: control surface', async (t) => {
   const code = mock.mintAccessCode({ expiresInSecs: 0 });
   assert.equal(code.expiresInSecs, 0);
   const { accessCode, clientId, clientSecret } = code;
-  const expired = await rejection(new Client({ baseUrl: mock.url }).integrations.insert({ accessCode, clientId, clientSecret }));
+  const expired = await rejection(
+    new Client({ baseUrl: mock.url }).integrations.insert({ accessCode, clientId, clientSecret }),
+  );
   assert.equal(expired.name, 'BadRequestError');
   assert.throws(() => mock.injectFault({ method: 'jobs.get', action: 'explode' }), ValidationError);
   assert.throws(() => mock.injectFault({ metod: 'jobs.get' }), ValidationError);
@@ -520,6 +617,11 @@ test('MockServer: control surface', async (t) => {
   assert.equal(mock.stopped, true);
   await mock.stop();
   assert.throws(() => mock.requests(), /stopped/);
-  const e = await rejection(new Client({ baseUrl: mock.url, apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID }).jobs.get({ external: EXT }, { maxRetries: 0 }));
+  const e = await rejection(
+    new Client({ baseUrl: mock.url, apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID }).jobs.get(
+      { external: EXT },
+      { maxRetries: 0 },
+    ),
+  );
   assert.equal(e.name, 'ConnectionError', 'a stopped mock refuses connections');
 });

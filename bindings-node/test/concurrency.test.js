@@ -72,9 +72,7 @@ test('several worker_threads at once, each with its own mock and client, exit by
 
 test('workers share a mock of the main thread, with their own process.env', async (t) => {
   const mock = await startMock(t);
-  const results = await Promise.all(
-    [0, 1, 2].map((n) => runWorker({ n, calls: 20, url: mock.url, env: true })),
-  );
+  const results = await Promise.all([0, 1, 2].map((n) => runWorker({ n, calls: 20, url: mock.url, env: true })));
   assert.ok(results.every((r) => r.ok === 20));
   assert.equal(requestsFor(mock, 'jobs.get').length, 3 * 21);
 });

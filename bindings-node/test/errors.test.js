@@ -62,7 +62,7 @@ test('the hierarchy of design.md §4, exported by the package', () => {
   assert.equal(new AbortError().message, 'the call was aborted');
 });
 
-test("every error kind of the core has a class of the same name and code", () => {
+test('every error kind of the core has a class of the same name and code', () => {
   const kinds = native.errorKinds();
   assert.equal(kinds.length, 12);
   for (const kind of kinds) {
@@ -86,7 +86,13 @@ test('an unknown code still gives a PartlyError carrying it', () => {
 
 test('errors built by hand take their fields', () => {
   const cause = new Error('root');
-  const e = new RateLimitError('slow down', { status: 429, errorType: 'rate_limited', retryAfter: 2, attempts: 1, cause });
+  const e = new RateLimitError('slow down', {
+    status: 429,
+    errorType: 'rate_limited',
+    retryAfter: 2,
+    attempts: 1,
+    cause,
+  });
   assert.equal(e.status, 429);
   assert.equal(e.errorType, 'rate_limited');
   assert.equal(e.retryAfter, 2);
@@ -129,7 +135,7 @@ test('each API error class from its status, with status, errorType, body, method
     assert.equal(e.retryable, retryable);
     assert.match(e.traceId, /^[0-9a-f]{32}$/);
     assert.equal(mock.requests()[0].headers.traceparent.split('-')[1], e.traceId);
-    assert.equal(e.message, `jobs.get: HTTP ${status} type_${status}: message ${status}`, 'the core\'s message');
+    assert.equal(e.message, `jobs.get: HTTP ${status} type_${status}: message ${status}`, "the core's message");
   }
 });
 
@@ -144,12 +150,24 @@ test('a real 404 carries the server request id', async (t) => {
 
 test('RateLimitError carries retryAfter in seconds; retries are counted', async (t) => {
   const mock = await startMock(t);
-  const e = await answered(mock, { status: 429, body: '{"type":"rate_limited"}', headers: { 'retry-after': '120', 'content-type': 'application/json' } }, {});
+  const e = await answered(
+    mock,
+    {
+      status: 429,
+      body: '{"type":"rate_limited"}',
+      headers: { 'retry-after': '120', 'content-type': 'application/json' },
+    },
+    {},
+  );
   assert.ok(e instanceof RateLimitError);
   assert.equal(e.retryAfter, 120);
   assert.equal(e.attempts, 1, 'a Retry-After over the cap is not waited for');
   assert.ok(e.message.includes('retry after 120s'), e.message);
-  const gaveUp = await answered(mock, { status: 503, times: 3, body: '', headers: { 'retry-after': '0' } }, { maxRetries: 2 });
+  const gaveUp = await answered(
+    mock,
+    { status: 503, times: 3, body: '', headers: { 'retry-after': '0' } },
+    { maxRetries: 2 },
+  );
   assert.ok(gaveUp instanceof ServerError);
   assert.equal(gaveUp.attempts, 3);
   assert.equal(gaveUp.body, undefined, 'no body, no body field');
@@ -158,7 +176,11 @@ test('RateLimitError carries retryAfter in seconds; retries are counted', async 
 
 test('DecodeError keeps the raw body; TimeoutError is a ConnectionError; ConnectionError when nothing listens', async (t) => {
   const mock = await startMock(t);
-  const decode = await answered(mock, { status: 200, body: '<html>maintenance</html>', headers: { 'content-type': 'text/html' } });
+  const decode = await answered(mock, {
+    status: 200,
+    body: '<html>maintenance</html>',
+    headers: { 'content-type': 'text/html' },
+  });
   assert.ok(decode instanceof DecodeError);
   assert.equal(decode.code, 'PARTLY_DECODE');
   assert.equal(decode.status, 200);
@@ -180,7 +202,10 @@ test('DecodeError keeps the raw body; TimeoutError is a ConnectionError; Connect
   const url = mock.url;
   await mock.stop();
   const refused = await rejection(
-    new partly.Client({ baseUrl: url, apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID }).jobs.get({ external: EXT }, { maxRetries: 0 }),
+    new partly.Client({ baseUrl: url, apiKey: 'k', integrationId: DEMO.DEMO_INTEGRATION_ID }).jobs.get(
+      { external: EXT },
+      { maxRetries: 0 },
+    ),
   );
   assert.equal(refused.constructor, ConnectionError);
   assert.ok(refused.message.startsWith('jobs.get: could not connect'), refused.message);

@@ -25,7 +25,10 @@ test('an ES module script uses the client and the mock', async () => {
     const client = mock.client();
     const job = await client.jobs.get({ external: DEMO.DEMO_JOB_EXTERNAL_ID });
     assert.equal(job.id, DEMO.DEMO_JOB_ID);
-    await assert.rejects(client.jobs.get({ external: 'missing' }), (e) => e instanceof NotFoundError && e instanceof require('partly').ApiError);
+    await assert.rejects(
+      client.jobs.get({ external: 'missing' }),
+      (e) => e instanceof NotFoundError && e instanceof require('partly').ApiError,
+    );
   } finally {
     await mock.stop();
   }

@@ -26,14 +26,18 @@ function scratch(t, { platformVersion, platformBinary = true } = {}) {
     const plat = path.join(dir, 'node_modules', `partly-${PLATFORM}`);
     fs.mkdirSync(plat);
     const main = `partly.${PLATFORM}.node`;
-    fs.writeFileSync(path.join(plat, 'package.json'), JSON.stringify({ name: `partly-${PLATFORM}`, version: platformVersion, main }));
+    fs.writeFileSync(
+      path.join(plat, 'package.json'),
+      JSON.stringify({ name: `partly-${PLATFORM}`, version: platformVersion, main }),
+    );
     if (platformBinary) fs.copyFileSync(path.join(PKG_DIR, native), path.join(plat, main));
   }
   return dir;
 }
 
 function load(dir, env = {}) {
-  const script = "const n = require('./node_modules/partly/native.js'); console.log(JSON.stringify({ version: n.version() }));";
+  const script =
+    "const n = require('./node_modules/partly/native.js'); console.log(JSON.stringify({ version: n.version() }));";
   const childEnv = { ...process.env, ...env };
   if (!('PARTLY_NATIVE_LIBRARY_PATH' in env)) delete childEnv.PARTLY_NATIVE_LIBRARY_PATH;
   const r = spawnSync(process.execPath, ['-e', script], { cwd: dir, env: childEnv, encoding: 'utf8' });
@@ -49,7 +53,10 @@ test('the platform package partly-<platform> of the same version is loaded', (t)
 test('a platform package of another version is refused, naming both versions and the fix', (t) => {
   const r = load(scratch(t, { platformVersion: '0.0.1' }));
   assert.equal(r.ok, false);
-  assert.match(r.err, new RegExp(`partly-${PLATFORM} 0\\.0\\.1 is installed, but this is partly ${pkg.version.replace(/\./g, '\\.')}`));
+  assert.match(
+    r.err,
+    new RegExp(`partly-${PLATFORM} 0\\.0\\.1 is installed, but this is partly ${pkg.version.replace(/\./g, '\\.')}`),
+  );
   assert.match(r.err, new RegExp(`npm install partly@${pkg.version} partly-${PLATFORM}@${pkg.version}`));
   assert.match(r.err, /PARTLY_NATIVE_MODULE/);
 });

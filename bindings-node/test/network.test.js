@@ -46,7 +46,10 @@ test('https trusted through caBundle negotiates HTTP/2', async (t) => {
   assert.match(mock.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.ok(fs.readFileSync(mock.caPath, 'utf8').startsWith('-----BEGIN CERTIFICATE-----'));
   await calls(mock.client()); // caBundle: mock.caPath
-  assert.deepEqual(mock.requests().map((r) => r.httpVersion), ['HTTP/2', 'HTTP/2', 'HTTP/2']);
+  assert.deepEqual(
+    mock.requests().map((r) => r.httpVersion),
+    ['HTTP/2', 'HTTP/2', 'HTTP/2'],
+  );
 });
 
 test('HTTP/1.1 when the server does not offer HTTP/2', async (t) => {
@@ -57,7 +60,11 @@ test('HTTP/1.1 when the server does not offer HTTP/2', async (t) => {
 
 test('an untrusted certificate is a clear ConnectionError, not retried', async (t) => {
   const mock = await startMock(t, { tls: true });
-  const client = new partly.Client({ baseUrl: mock.url, apiKey: DEMO.DEMO_API_KEY, integrationId: DEMO.DEMO_INTEGRATION_ID });
+  const client = new partly.Client({
+    baseUrl: mock.url,
+    apiKey: DEMO.DEMO_API_KEY,
+    integrationId: DEMO.DEMO_INTEGRATION_ID,
+  });
   const e = await rejection(client.jobs.get({ external: DEMO.DEMO_JOB_EXTERNAL_ID }));
   assert.ok(e instanceof partly.ConnectionError && !(e instanceof partly.TimeoutError), String(e));
   assert.match(e.message, /certificate/);
@@ -71,11 +78,20 @@ test('an untrusted certificate is a clear ConnectionError, not retried', async (
 test('caBundle must exist and hold a certificate', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'partly-ca-'));
   try {
-    assert.throws(() => new partly.Client({ caBundle: path.join(dir, 'missing.pem') }), (e) => e instanceof partly.ValidationError && /no such file/.test(e.message));
+    assert.throws(
+      () => new partly.Client({ caBundle: path.join(dir, 'missing.pem') }),
+      (e) => e instanceof partly.ValidationError && /no such file/.test(e.message),
+    );
     fs.writeFileSync(path.join(dir, 'empty.pem'), 'not a certificate\n');
-    assert.throws(() => new partly.Client({ caBundle: path.join(dir, 'empty.pem') }), (e) => e instanceof partly.ValidationError && /holds no certificate/.test(e.message));
+    assert.throws(
+      () => new partly.Client({ caBundle: path.join(dir, 'empty.pem') }),
+      (e) => e instanceof partly.ValidationError && /holds no certificate/.test(e.message),
+    );
     assert.throws(() => new partly.Client({ caBundle: 42 }), partly.ValidationError);
-    assert.throws(() => new partly.Client({ proxy: true }), (e) => e instanceof partly.ValidationError && /proxy must be/.test(e.message));
+    assert.throws(
+      () => new partly.Client({ proxy: true }),
+      (e) => e instanceof partly.ValidationError && /proxy must be/.test(e.message),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -95,10 +111,21 @@ test('trusted through NODE_EXTRA_CA_CERTS, as Node does (a child process)', asyn
     );`;
   const run = (extra) =>
     new Promise((resolve, reject) => {
-      const env = { ...process.env, PARTLY_BASE_URL: mock.url, PARTLY_API_KEY: DEMO.DEMO_API_KEY, PARTLY_INTEGRATION_ID: DEMO.DEMO_INTEGRATION_ID, ...extra };
-      execFile(process.execPath, ['-e', script], { env, cwd: __dirname }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout))));
+      const env = {
+        ...process.env,
+        PARTLY_BASE_URL: mock.url,
+        PARTLY_API_KEY: DEMO.DEMO_API_KEY,
+        PARTLY_INTEGRATION_ID: DEMO.DEMO_INTEGRATION_ID,
+        ...extra,
+      };
+      execFile(process.execPath, ['-e', script], { env, cwd: __dirname }, (err, stdout) =>
+        err ? reject(err) : resolve(JSON.parse(stdout)),
+      );
     });
-  assert.deepEqual(await run({ NODE_EXTRA_CA_CERTS: mock.caPath }), { ok: DEMO.DEMO_JOB_EXTERNAL_ID, roots: ['system', 'NODE_EXTRA_CA_CERTS'] });
+  assert.deepEqual(await run({ NODE_EXTRA_CA_CERTS: mock.caPath }), {
+    ok: DEMO.DEMO_JOB_EXTERNAL_ID,
+    roots: ['system', 'NODE_EXTRA_CA_CERTS'],
+  });
   const without = await run({});
   assert.equal(without.error, 'ConnectionError');
   // As Node: a file that cannot be read is a warning, and the roots that can be had still work.
@@ -154,12 +181,17 @@ test('proxy credentials are sent to the proxy and shown nowhere', async (t) => {
   const shownGood = util.inspect(good) + JSON.stringify(good);
   assert.ok(!shownGood.includes('pr0xy-s3cret') && !shownGood.includes('alice'), shownGood);
   assert.equal(good.settings.proxy, `http://***@127.0.0.1:${proxy.port}`);
-  const bad = mock.client({ baseUrl: proxiedUrl(mock), proxy: `http://alice:wr0ng-s3cret@127.0.0.1:${proxy.port}`, maxRetries: 0 });
+  const bad = mock.client({
+    baseUrl: proxiedUrl(mock),
+    proxy: `http://alice:wr0ng-s3cret@127.0.0.1:${proxy.port}`,
+    maxRetries: 0,
+  });
   const e = await rejection(bad.jobs.get({ external: DEMO.DEMO_JOB_EXTERNAL_ID }));
   assert.ok(e instanceof partly.ConnectionError, String(e));
   assert.match(e.message, /proxy/);
   const shown = [e.message, util.inspect(e), JSON.stringify(e), JSON.stringify(await bad.diagnostics())].join(' ');
-  for (const secret of ['wr0ng-s3cret', 'pr0xy-s3cret', 'alice']) assert.ok(!shown.includes(secret), `${secret} in ${shown}`);
+  for (const secret of ['wr0ng-s3cret', 'pr0xy-s3cret', 'alice'])
+    assert.ok(!shown.includes(secret), `${secret} in ${shown}`);
   const badScheme = (() => {
     try {
       new partly.Client({ proxy: 'socks5://alice:hunter2-pw@127.0.0.1:1' });
@@ -173,7 +205,10 @@ test('proxy credentials are sent to the proxy and shown nowhere', async (t) => {
 });
 
 test('plain http to a *.localhost name is refused', () => {
-  assert.throws(() => new partly.Client({ baseUrl: 'http://api.localhost:8080' }), (e) => e instanceof partly.ValidationError && /\*\.localhost/.test(e.message));
+  assert.throws(
+    () => new partly.Client({ baseUrl: 'http://api.localhost:8080' }),
+    (e) => e instanceof partly.ValidationError && /\*\.localhost/.test(e.message),
+  );
   new partly.Client({ baseUrl: 'http://localhost:8080' });
 });
 
@@ -186,7 +221,10 @@ test('diagnostics()', async (t) => {
   assert.equal(d.base_url, mock.url);
   assert.equal(d.http_version, 'HTTP/2');
   assert.equal(d.tls_version, 'TLSv1_3');
-  assert.deepEqual(d.trusted_roots.map((r) => r.source), ['system', 'ca_bundle']);
+  assert.deepEqual(
+    d.trusted_roots.map((r) => r.source),
+    ['system', 'ca_bundle'],
+  );
   for (const step of ['dns_ms', 'tcp_ms', 'tls_ms', 'first_byte_ms']) assert.ok(d.timings[step] >= 0, step);
   assert.ok(Math.abs(d.clock_offset_ms) <= 2000, String(d.clock_offset_ms));
   assert.ok(mock.requests().every((r) => !('authorization' in r.headers)));

@@ -13,12 +13,16 @@ const CALLBACK = 'http://127.0.0.1:5999/partly/callback';
 
 function request(url, { method = 'GET', body } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers: body ? { 'content-type': 'application/x-www-form-urlencoded' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
-    });
+    const req = http.request(
+      url,
+      { method, headers: body ? { 'content-type': 'application/x-www-form-urlencoded' } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -46,7 +50,10 @@ test('parseCallback checks the state and reads code or error', () => {
   assert.equal(denied.denied, true);
   assert.equal(denied.code, null);
   assert.equal(denied.errorDescription, 'no');
-  assert.throws(() => parseCallback('/cb?code=ac_1&state=s2', 's1'), (e) => e instanceof ValidationError && /does not match/.test(e.message) && !e.message.includes('ac_1'));
+  assert.throws(
+    () => parseCallback('/cb?code=ac_1&state=s2', 's1'),
+    (e) => e instanceof ValidationError && /does not match/.test(e.message) && !e.message.includes('ac_1'),
+  );
   assert.throws(() => parseCallback('/cb?code=ac_1', 's1'), /has no `state`/);
   assert.throws(() => parseCallback('/cb?code=ac_1&state=', ''), /expected_state is empty/);
   assert.throws(() => parseCallback('/cb?code=ac_1&state=s', undefined), /expectedState must be the string/);
@@ -59,7 +66,12 @@ test('install through the mock authorize page', async () => {
     assert.deepEqual(mock.redirectUrls(), [CALLBACK]);
     assert.equal(mock.authorizeEndpoint, `${mock.url}/auth/integration/authorize`);
     for (const endpoint of [mock.url, mock.authorizeEndpoint]) {
-      const auth = authorizeUrl({ clientId: DEMO.DEMO_CLIENT_ID, redirectUrl: CALLBACK, scopes: ['repairer'], endpoint });
+      const auth = authorizeUrl({
+        clientId: DEMO.DEMO_CLIENT_ID,
+        redirectUrl: CALLBACK,
+        scopes: ['repairer'],
+        endpoint,
+      });
       assert.ok(auth.url.startsWith(`${mock.authorizeEndpoint}?`), auth.url);
       const cb = parseCallback(await press(auth.url, 'approve'), auth.state);
       const installed = await mock.client({ apiKey: undefined, integrationId: undefined }).integrations.insert({
@@ -72,15 +84,26 @@ test('install through the mock authorize page', async () => {
         .jobs.get({ external: DEMO.DEMO_JOB_EXTERNAL_ID });
       assert.equal(job.external_id, DEMO.DEMO_JOB_EXTERNAL_ID);
     }
-    const auth = authorizeUrl({ clientId: DEMO.DEMO_CLIENT_ID, redirectUrl: CALLBACK, scopes: ['repairer'], endpoint: mock.url });
+    const auth = authorizeUrl({
+      clientId: DEMO.DEMO_CLIENT_ID,
+      redirectUrl: CALLBACK,
+      scopes: ['repairer'],
+      endpoint: mock.url,
+    });
     assert.equal(parseCallback(await press(auth.url, 'deny'), auth.state).denied, true);
     mock.registerRedirectUrl('https://shop.example/cb');
     assert.deepEqual(mock.redirectUrls(), [CALLBACK, 'https://shop.example/cb']);
-    assert.throws(() => mock.registerRedirectUrl('shop.example/cb'), (e) => e instanceof ValidationError && /not an absolute http/.test(e.message));
+    assert.throws(
+      () => mock.registerRedirectUrl('shop.example/cb'),
+      (e) => e instanceof ValidationError && /not an absolute http/.test(e.message),
+    );
   } finally {
     await mock.stop();
   }
-  await assert.rejects(MockServer.start({ redirectUrls: ['nope'] }), (e) => e instanceof ValidationError && /redirectUrls/.test(e.message));
+  await assert.rejects(
+    MockServer.start({ redirectUrls: ['nope'] }),
+    (e) => e instanceof ValidationError && /redirectUrls/.test(e.message),
+  );
   await assert.rejects(MockServer.start({ redirectUrls: 'x' }), /redirectUrls must be an array/);
 });
 
@@ -88,10 +111,14 @@ test('examples/install-server.js --mock serves the Connect page and sends the br
   const { spawn } = require('node:child_process');
   const path = require('node:path');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PARTLY_')));
-  const child = spawn(process.execPath, [path.join(__dirname, '..', 'examples', 'install-server.js'), '--mock', '--port', '0'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '..', 'examples', 'install-server.js'), '--mock', '--port', '0'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const line = await new Promise((resolve, reject) => {
       let out = '';
@@ -125,12 +152,18 @@ test('the README guide "Installing an integration" runs as pasted', async () => 
   const path = require('node:path');
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
   const guide = readme.split('## Installing an integration')[1].split('\n## ')[0];
-  const blocks = guide.split('```js\n').slice(1).map((b) => b.split('```')[0]);
+  const blocks = guide
+    .split('```js\n')
+    .slice(1)
+    .map((b) => b.split('```')[0]);
   assert.ok(blocks.length > 0, 'the guide has JavaScript code');
   for (const code of blocks) {
     const out = await new Promise((resolve, reject) => {
-      execFile(process.execPath, ['-e', code], { cwd: path.join(__dirname, '..'), timeout: 60000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        process.execPath,
+        ['-e', code],
+        { cwd: path.join(__dirname, '..'), timeout: 60000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
       );
     });
     assert.match(out, /^installed [0-9a-f-]{36}\n$/);

@@ -26,7 +26,9 @@ function runNode(script, deadlineMs = 20000, env = {}) {
     const started = Date.now();
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the child did not exit within ${deadlineMs} ms (it hangs)\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`the child did not exit within ${deadlineMs} ms (it hangs)\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     }, deadlineMs);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -71,7 +73,8 @@ test('nothing keeps the event loop alive: a running mock and idle pooled connect
 test('an aborted call and a closed client leave nothing behind either', async (t) => {
   const mock = await startMock(t);
   mock.injectFault({ method: 'jobs.get', times: 2, delayMs: 30000 });
-  const r = await runNode(`${PRELUDE}
+  const r = await runNode(
+    `${PRELUDE}
 (async () => {
   const client = new Client({ baseUrl: process.env.MOCK_URL, apiKey: DEMO.DEMO_API_KEY, integrationId: DEMO.DEMO_INTEGRATION_ID });
   const aborted = client.jobs.get({ external: 'x' }, { signal: AbortSignal.timeout(50) }).catch((e) => e.name);
@@ -79,7 +82,10 @@ test('an aborted call and a closed client leave nothing behind either', async (t
   const cut = closed.jobs.get({ external: 'x' }).catch((e) => e.name);
   setTimeout(() => closed.close(), 50);
   console.log(await aborted, await cut);
-})();`, 20000, { MOCK_URL: mock.url });
+})();`,
+    20000,
+    { MOCK_URL: mock.url },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'AbortError AbortError\n');
   assert.ok(r.took < 10000, `exited after ${r.took} ms, though the server would answer after 30 s`);
@@ -88,16 +94,21 @@ test('an aborted call and a closed client leave nothing behind either', async (t
 test('a call in flight keeps the process alive until it settles', async (t) => {
   const mock = await startMock(t);
   mock.injectFault({ method: 'jobs.get', delayMs: 300 });
-  const r = await runNode(`${PRELUDE}
+  const r = await runNode(
+    `${PRELUDE}
 const client = new Client({ baseUrl: process.env.MOCK_URL, apiKey: DEMO.DEMO_API_KEY, integrationId: DEMO.DEMO_INTEGRATION_ID });
 client.jobs.get({ external: DEMO.DEMO_JOB_EXTERNAL_ID }).then((j) => console.log(j.external_id));
-`, 20000, { MOCK_URL: mock.url });
+`,
+    20000,
+    { MOCK_URL: mock.url },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, `${DEMO.DEMO_JOB_EXTERNAL_ID}\n`);
 });
 
 test('a Rust panic becomes an error, never a crash', async () => {
-  const r = await runNode(`
+  const r = await runNode(
+    `
 const native = require('./native');
 const errors = require('./errors');
 (async () => {
@@ -109,7 +120,10 @@ const errors = require('./errors');
   const mock = await MockServer.start();
   console.log((await mock.client().jobs.get({ external: 'CCC-2026-04817' })).external_id);
   await mock.stop();
-})();`, 20000, { RUST_BACKTRACE: '0' });
+})();`,
+    20000,
+    { RUST_BACKTRACE: '0' },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'true PARTLY_INTERNAL true\nsync: true\nCCC-2026-04817\n');
 });
@@ -144,7 +158,10 @@ test('a throwing onProgress does not crash the process: the run goes on and one 
   });
   assert.equal(asyncReport.accepted, 2);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(warnings.some((w) => w.message.includes('async callback bug')), 'a rejecting async callback is reported too');
+  assert.ok(
+    warnings.some((w) => w.message.includes('async callback bug')),
+    'a rejecting async callback is reported too',
+  );
 });
 
 test('a throwing onProgress in a plain script: exit code 0, a warning on stderr', async () => {
@@ -164,7 +181,11 @@ test('examples/quickstart.js runs the whole flow against an in-process mock and 
   const env = { ...process.env };
   delete env.PARTLY_BASE_URL;
   const r = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'examples', 'quickstart.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'examples', 'quickstart.js')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -222,6 +243,9 @@ test('node:cluster: workers forked after the primary made a call each call, and 
   assert.ok(!workers.includes(Number(primary[0].split(' ')[1])), 'workers are other processes');
   const answers = JSON.parse(lines.find((l) => l.startsWith('answers ')).slice('answers '.length));
   assert.equal(answers.length, REQUESTS);
-  assert.ok(answers.every((a) => a.external_id === DEMO.DEMO_JOB_EXTERNAL_ID && workers.includes(a.pid)), r.stdout);
+  assert.ok(
+    answers.every((a) => a.external_id === DEMO.DEMO_JOB_EXTERNAL_ID && workers.includes(a.pid)),
+    r.stdout,
+  );
   assert.ok(lines.includes(`jobs.get received ${1 + WORKERS + REQUESTS}`), r.stdout);
 });

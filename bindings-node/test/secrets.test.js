@@ -87,12 +87,20 @@ test('a server that echoes the key, the access code or the client secret has the
     headers: { 'content-type': 'application/json' },
   });
   const e = await rejection(
-    installer.integrations.insert({ accessCode: code.accessCode, clientId: code.clientId, clientSecret: code.clientSecret }),
+    installer.integrations.insert({
+      accessCode: code.accessCode,
+      clientId: code.clientId,
+      clientSecret: code.clientSecret,
+    }),
   );
   assertAbsent(e, [code.accessCode, code.clientSecret], 'echoed install secrets');
 
   const unknown = await rejection(
-    installer.integrations.insert({ accessCode: 'ac_not_a_real_code_42', clientId: DEMO.DEMO_CLIENT_ID, clientSecret: DEMO.DEMO_CLIENT_SECRET }),
+    installer.integrations.insert({
+      accessCode: 'ac_not_a_real_code_42',
+      clientId: DEMO.DEMO_CLIENT_ID,
+      clientSecret: DEMO.DEMO_CLIENT_SECRET,
+    }),
   );
   assert.equal(unknown.name, 'BadRequestError');
   assertAbsent(unknown, ['ac_not_a_real_code_42', DEMO.DEMO_CLIENT_SECRET], 'unknown code');
@@ -102,7 +110,11 @@ test('the install request does not keep secrets on the error of a failed connect
   const mock = await startMock(t);
   mock.injectFault({ method: 'integrations.insert', action: 'drop' });
   const e = await rejection(
-    new Client({ baseUrl: mock.url }).integrations.insert({ accessCode: 'ac_secret_777', clientId: 'c', clientSecret: 'cs_secret_888' }),
+    new Client({ baseUrl: mock.url }).integrations.insert({
+      accessCode: 'ac_secret_777',
+      clientId: 'c',
+      clientSecret: 'cs_secret_888',
+    }),
   );
   assert.equal(e.name, 'ConnectionError');
   assertAbsent(e, ['ac_secret_777', 'cs_secret_888'], 'dropped install');
@@ -137,9 +149,15 @@ test('console.log and util.inspect of an install result hide api_key, as Python 
   } finally {
     console.log = original;
   }
-  assert.ok(printed.every((line) => !line.includes(installed.api_key) && line.includes(installed.integration_id)), printed);
+  assert.ok(
+    printed.every((line) => !line.includes(installed.api_key) && line.includes(installed.integration_id)),
+    printed,
+  );
   assert.ok(printed[0].includes("api_key: '***'"), printed[0]);
   // The values are there to store: as properties and in JSON.stringify.
   assert.deepEqual(Object.keys(installed).sort(), ['api_key', 'integration_id']);
-  assert.deepEqual(JSON.parse(JSON.stringify(installed)), { api_key: installed.api_key, integration_id: installed.integration_id });
+  assert.deepEqual(JSON.parse(JSON.stringify(installed)), {
+    api_key: installed.api_key,
+    integration_id: installed.integration_id,
+  });
 });

@@ -71,7 +71,11 @@ async function startConnectProxy(t, auth) {
           .slice(1)
           .some((line) => {
             const i = line.indexOf(':');
-            return i > 0 && line.slice(0, i).trim().toLowerCase() === 'proxy-authorization' && line.slice(i + 1).trim() === auth;
+            return (
+              i > 0 &&
+              line.slice(0, i).trim().toLowerCase() === 'proxy-authorization' &&
+              line.slice(i + 1).trim() === auth
+            );
           });
         if (!ok) {
           client.end('HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n');

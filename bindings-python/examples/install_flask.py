@@ -29,12 +29,11 @@ import threading
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
 
+import partly
 from flask import Flask, redirect, render_template_string, session, url_for
 from flask import request as flask_request
 from flask.typing import ResponseReturnValue
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
-
-import partly
 
 log = logging.getLogger("install_flask")
 
@@ -101,8 +100,15 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:4px 12px}dt{color:#6b7384}dd{
 </main></body></html>"""
 
 
-def page(title: str, *, message: str = "", error: bool = False, status: int = 200,
-         installed: Optional[str] = None, job: Optional[partly.Job] = None) -> Tuple[str, int]:
+def page(
+    title: str,
+    *,
+    message: str = "",
+    error: bool = False,
+    status: int = 200,
+    installed: Optional[str] = None,
+    job: Optional[partly.Job] = None,
+) -> Tuple[str, int]:
     html = render_template_string(PAGE, title=title, message=message, error=error, installed=installed, job=job)
     return html, status
 
@@ -147,8 +153,11 @@ def create_app(settings: Settings, installations: Installations) -> Flask:
             log.warning("install rejected: %s", e)
             return page("Install rejected", message=str(e), error=True, status=400)
         if answer.code is None:
-            message = ("You declined to connect Partly; nothing was installed." if answer.denied
-                       else f"Partly did not authorize the install: {answer.error_description or answer.error}")
+            message = (
+                "You declined to connect Partly; nothing was installed."
+                if answer.denied
+                else f"Partly did not authorize the install: {answer.error_description or answer.error}"
+            )
             return page("Partly was not connected", message=message, error=True, status=400)
         try:
             with client() as partly_client:

@@ -53,9 +53,7 @@ def run(base_url: str, mock: Optional[MockServer]) -> None:
 
     # 3. From now on, a client with the integration's credentials. In production:
     #    partly.Client() reads PARTLY_API_KEY and PARTLY_INTEGRATION_ID from the environment.
-    with partly.Client(
-        base_url=base_url, api_key=installed.api_key, integration_id=installed.integration_id
-    ) as client:
+    with partly.Client(base_url=base_url, api_key=installed.api_key, integration_id=installed.integration_id) as client:
         # 4. Upsert a job by your own reference.
         job = client.jobs.insert(
             external="SHOP-2026-0001",
@@ -78,8 +76,11 @@ def run(base_url: str, mock: Optional[MockServer]) -> None:
         vins = [f"JH4KA7561PC{i:06}" for i in range(250)]
 
         def show(p: partly.PrepareProgress) -> None:
-            print(f"\r5. preparing vehicles: {p.done}/{p.total} ({p.batches_done} requests of {p.batches_total})",
-                  end="", flush=True)
+            print(
+                f"\r5. preparing vehicles: {p.done}/{p.total} ({p.batches_done} requests of {p.batches_total})",
+                end="",
+                flush=True,
+            )
 
         report = client.tier1.prepare_all(vins, concurrency=2, on_progress=show)
         print(f"\n   accepted {report.accepted} of {report.total}, failed {report.failed}")

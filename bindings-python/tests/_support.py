@@ -60,7 +60,7 @@ class ConnectProxy:
         self._sock.close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "ConnectProxy":
+    def __enter__(self) -> ConnectProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import MockServer
 
 

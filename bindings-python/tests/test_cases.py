@@ -18,9 +18,8 @@ import time
 import uuid
 from typing import Any, Dict, Iterator, List, Optional
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import (
     DEMO_API_KEY,
     DEMO_CLIENT_ID,
@@ -33,15 +32,27 @@ from partly.testing import (
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "core" / "tests" / "fixtures"
 CASES: List[Dict[str, Any]] = [
-    case
-    for path in sorted(FIXTURES.glob("*.json"))
-    for case in json.loads(path.read_text()).get("cases", [])
+    case for path in sorted(FIXTURES.glob("*.json")) for case in json.loads(path.read_text()).get("cases", [])
 ]
 BAD_KEY = "pk_wrong_key_0000000000"
 KNOWN_EXPECT = {
-    "result", "result_keys", "result_string_len", "error", "status", "code", "attempts", "retry_after",
-    "message_contains", "body_contains", "secret_absent", "requests", "requests_method",
-    "min_elapsed_ms", "max_elapsed_ms", "trace_id_matches_request", "result_numbers",
+    "result",
+    "result_keys",
+    "result_string_len",
+    "error",
+    "status",
+    "code",
+    "attempts",
+    "retry_after",
+    "message_contains",
+    "body_contains",
+    "secret_absent",
+    "requests",
+    "requests_method",
+    "min_elapsed_ms",
+    "max_elapsed_ms",
+    "trace_id_matches_request",
+    "result_numbers",
 }
 PLACEHOLDER = re.compile(r"\$(PAD\(\d+\)|[A-Z0-9_]+)")
 
@@ -66,12 +77,14 @@ def dead_url() -> str:
 def substitute(value: Any, subs: Dict[str, str]) -> Any:
     """Replaces every $NAME and $PAD(n) inside strings (faults.json's "about")."""
     if isinstance(value, str):
-        def one(m: "re.Match[str]") -> str:
+
+        def one(m: re.Match[str]) -> str:
             name = m.group(1)
             if name.startswith("PAD("):
                 return "x" * int(name[4:-1])
             assert "$" + name in subs, f"unknown placeholder ${name} in {value!r}"
             return subs["$" + name]
+
         return PLACEHOLDER.sub(one, value)
     if isinstance(value, list):
         return [substitute(v, subs) for v in value]
@@ -84,7 +97,7 @@ def shows(text: str, secret: str) -> bool:
     """Whether `text` shows any 16-character window of `secret` (all of it when shorter)."""
     if len(secret) <= 16:
         return secret in text
-    return any(secret[i:i + 16] in text for i in range(len(secret) - 15))
+    return any(secret[i : i + 16] in text for i in range(len(secret) - 15))
 
 
 def json_strings(value: Any) -> Iterator[str]:
@@ -110,7 +123,7 @@ class LogCapture(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(f"{record.levelname} {record.name} {record.getMessage()}")
 
-    def __enter__(self) -> "LogCapture":
+    def __enter__(self) -> LogCapture:
         logger = logging.getLogger("partly")
         self.previous = logger.level
         logger.addHandler(self)
@@ -303,11 +316,20 @@ def observe(language: str, runner: Runner, error: Optional[partly.PartlyError]) 
         return
     observed: Dict[str, Any] = {"outcome": "ok"}
     if error is not None:
-        observed = {"outcome": type(error).__name__, "status": getattr(error, "status", None),
-                    "code": getattr(error, "code", None), "attempts": getattr(error, "attempts", None),
-                    "retry_after": getattr(error, "retry_after", None)}
-    line = {"language": language, "case": runner.case["name"], "observed": observed,
-            "requests": len(runner.mock.requests()), "elapsed_ms": round(runner.elapsed * 1000)}
+        observed = {
+            "outcome": type(error).__name__,
+            "status": getattr(error, "status", None),
+            "code": getattr(error, "code", None),
+            "attempts": getattr(error, "attempts", None),
+            "retry_after": getattr(error, "retry_after", None),
+        }
+    line = {
+        "language": language,
+        "case": runner.case["name"],
+        "observed": observed,
+        "requests": len(runner.mock.requests()),
+        "elapsed_ms": round(runner.elapsed * 1000),
+    }
     with open(out, "a") as f:
         f.write(json.dumps(line) + "\n")
 

@@ -10,9 +10,8 @@ import time
 import uuid
 from typing import Any, Dict, List
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import (
     DEMO_API_KEY,
     DEMO_INTEGRATION_ID,
@@ -74,7 +73,7 @@ def test_jobs_get_identity_mistakes(client: partly.Client, mock: MockServer) -> 
         client.jobs.get(external=b"x")  # type: ignore[arg-type]
     with pytest.raises(partly.ValidationError, match="external is empty"):
         client.jobs.get(external="  ")
-    with pytest.raises(ValueError):  # ValidationError is also a ValueError
+    with pytest.raises(ValueError, match="say which job"):  # ValidationError is also a ValueError
         client.jobs.get()
     assert mock.requests() == [], "nothing is sent for bad input"
 
@@ -122,7 +121,9 @@ def test_jobs_insert_creates_updates_replaces(client: partly.Client, mock: MockS
 
 def test_jobs_insert_async(aclient: partly.AsyncClient) -> None:
     async def main() -> None:
-        job = await aclient.jobs.insert(external="ASYNC-1", data={"repairer_site_id": DEMO_SITE_ID, "claim_number": "A"})
+        job = await aclient.jobs.insert(
+            external="ASYNC-1", data={"repairer_site_id": DEMO_SITE_ID, "claim_number": "A"}
+        )
         assert job.external_id == "ASYNC-1" and job.claim_number == "A"
         again = await aclient.jobs.get(external="ASYNC-1")
         assert again == job
@@ -225,8 +226,13 @@ def test_prepare_all_batches_progress_and_report(client: partly.Client, mock: Mo
 
 
 def test_prepare_all_records_failed_batches(client: partly.Client, mock: MockServer) -> None:
-    mock.inject_fault(method="tier1.prepare", times=1, status=400, body='{"type":"bad_vin"}',
-                      headers={"content-type": "application/json"})
+    mock.inject_fault(
+        method="tier1.prepare",
+        times=1,
+        status=400,
+        body='{"type":"bad_vin"}',
+        headers={"content-type": "application/json"},
+    )
     report = client.tier1.prepare_all([f"V{i}" for i in range(30)], batch_size=10, concurrency=1)
     assert not report.ok
     assert report.failed == 10 and report.accepted == 20
@@ -295,7 +301,11 @@ def test_integrations_insert_then_use_the_key(mock: MockServer) -> None:
     assert result.api_key and uuid.UUID(result.integration_id)
     (req,) = mock.requests("integrations.insert")
     assert "authorization" not in req.headers, "integrations.insert is not authenticated"
-    assert req.json() == {"access_code": code.access_code, "client_id": code.client_id, "client_secret": code.client_secret}
+    assert req.json() == {
+        "access_code": code.access_code,
+        "client_id": code.client_id,
+        "client_secret": code.client_secret,
+    }
     with partly.Client(base_url=mock.url, api_key=result.api_key, integration_id=result.integration_id) as c:
         assert c.jobs.get(external=DEMO_JOB_EXTERNAL_ID).id == DEMO_JOB_ID
     with pytest.raises(partly.BadRequestError):  # single use
@@ -388,7 +398,7 @@ def test_per_call_timeout_and_retries(client: partly.Client, mock: MockServer) -
 
 
 @pytest.mark.parametrize(
-    "value, message",
+    ("value", "message"),
     [
         (0, "must be greater than zero|must be a positive number"),
         (-1, "must be a positive number"),
@@ -446,7 +456,9 @@ def test_defaults_and_user_agent(mock: MockServer) -> None:
     import platform
 
     with mock.client() as mc:
-        expected = f"partly-python/{partly.__version__} ({platform.python_implementation()} {platform.python_version()};"
+        expected = (
+            f"partly-python/{partly.__version__} ({platform.python_implementation()} {platform.python_version()};"
+        )
         assert mc.user_agent.startswith(expected)
         mc.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
         assert mock.requests()[0].headers["user-agent"] == mc.user_agent
@@ -457,7 +469,9 @@ def test_client_setting_mistakes() -> None:
         partly.Client(integration_id="nope")
     with pytest.raises(partly.ValidationError, match="clear text"):
         partly.Client(base_url="http://api.example.com")
-    assert partly.Client(base_url="http://api.example.com", allow_insecure_http=True).base_url == "http://api.example.com"
+    assert (
+        partly.Client(base_url="http://api.example.com", allow_insecure_http=True).base_url == "http://api.example.com"
+    )
     with pytest.raises(partly.ValidationError, match="api_key must be a str, got int"):
         partly.Client(api_key=12345)  # type: ignore[arg-type]
     with pytest.raises(partly.ValidationError, match="allow_insecure_http must be True or False"):

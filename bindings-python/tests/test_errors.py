@@ -11,9 +11,8 @@ import socket
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Dict, List, Type
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_JOB_EXTERNAL_ID, MockServer
 
 ALL_CLASSES = [
@@ -125,7 +124,9 @@ def free_port() -> int:
 
 def test_connection_error_fields() -> None:
     with partly.Client(
-        base_url=f"http://127.0.0.1:{free_port()}", api_key="pk_x_1234", integration_id=partly.testing.DEMO_INTEGRATION_ID
+        base_url=f"http://127.0.0.1:{free_port()}",
+        api_key="pk_x_1234",
+        integration_id=partly.testing.DEMO_INTEGRATION_ID,
     ) as c:
         with pytest.raises(partly.ConnectionError) as info:
             c.jobs.get(external="x", max_retries=0)
@@ -168,8 +169,18 @@ def test_pickle_api_errors(name: str, client: partly.Client, mock: MockServer) -
 
 @pytest.mark.parametrize("cls", ALL_CLASSES)
 def test_pickle_every_class(cls: Type[partly.PartlyError]) -> None:
-    err = cls("jobs.get: HTTP 503 unavailable", message="unavailable", method="jobs.get", status=503,
-              code="unavailable", body="{}", attempts=3, trace_id="ab" * 16, request_id="r1", retry_after=1.5)
+    err = cls(
+        "jobs.get: HTTP 503 unavailable",
+        message="unavailable",
+        method="jobs.get",
+        status=503,
+        code="unavailable",
+        body="{}",
+        attempts=3,
+        trace_id="ab" * 16,
+        request_id="r1",
+        retry_after=1.5,
+    )
     for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
         copy = pickle.loads(pickle.dumps(err, protocol=protocol))
         assert type(copy) is cls and copy.retry_after == 1.5 and copy.attempts == 3 and str(copy) == str(err)
@@ -177,8 +188,9 @@ def test_pickle_every_class(cls: Type[partly.PartlyError]) -> None:
 
 def failing_call(base_url: str) -> None:
     """Runs in a worker process: its NotFoundError must come back whole."""
-    with partly.Client(base_url=base_url, api_key=partly.testing.DEMO_API_KEY,
-                       integration_id=partly.testing.DEMO_INTEGRATION_ID) as c:
+    with partly.Client(
+        base_url=base_url, api_key=partly.testing.DEMO_API_KEY, integration_id=partly.testing.DEMO_INTEGRATION_ID
+    ) as c:
         c.jobs.get(external="missing-in-worker")
 
 
@@ -200,8 +212,12 @@ def test_secrets_absent_from_errors(mock: MockServer) -> None:
             c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
         errors.append(a.value)
         # The server echoes the key back in its error body: the client scrubs it.
-        mock.inject_fault(method="jobs.get", status=400, body=f'{{"type":"bad","message":"key {bad_key} rejected"}}',
-                          headers={"content-type": "application/json"})
+        mock.inject_fault(
+            method="jobs.get",
+            status=400,
+            body=f'{{"type":"bad","message":"key {bad_key} rejected"}}',
+            headers={"content-type": "application/json"},
+        )
         with pytest.raises(partly.BadRequestError) as b:
             c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
         errors.append(b.value)
@@ -211,8 +227,7 @@ def test_secrets_absent_from_errors(mock: MockServer) -> None:
         with pytest.raises(partly.BadRequestError) as d2:
             c.integrations.insert(access_code=code, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         errors.append(d2.value)
-        mock.inject_fault(method="integrations.insert", status=500,
-                          body=f"echo {code} and {DEMO_CLIENT_SECRET}")
+        mock.inject_fault(method="integrations.insert", status=500, body=f"echo {code} and {DEMO_CLIENT_SECRET}")
         with pytest.raises(partly.ServerError) as e:
             c.integrations.insert(access_code=code, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
         errors.append(e.value)

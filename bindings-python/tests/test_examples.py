@@ -15,9 +15,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 @pytest.mark.parametrize("name", ["quickstart.py", "quickstart_async.py"])
 def test_example_runs(name: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTLY_")}
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], env=env, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, str(EXAMPLES / name)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "accepted" in done.stdout
     assert done.stderr == "", "nothing on stderr (the library logger has a NullHandler)"
@@ -31,8 +29,13 @@ def test_install_flask_runs_against_its_own_mock() -> None:
     from urllib.parse import parse_qs, urlsplit
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTLY_")}
-    proc = subprocess.Popen([sys.executable, str(EXAMPLES / "install_flask.py"), "--mock", "--port", "0"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "install_flask.py"), "--mock", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import List, Tuple
 
 import pytest
-
 from partly.testing import DEMO_JOB_EXTERNAL_ID
 
 RUNS = 20

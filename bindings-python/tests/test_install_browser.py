@@ -22,9 +22,8 @@ from types import ModuleType
 from typing import Any, Iterator, List, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_INTEGRATION_NAME, DEMO_JOB_EXTERNAL_ID, MockServer
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -53,8 +52,10 @@ def _browser_or_skip() -> tuple[str, str]:
     driver = shutil.which("chromedriver")
     if chromium and driver:
         return chromium, driver
-    why = ("the browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "
-           "chromium-driver; `make test` installs them where apt-get is usable)")
+    why = (
+        "the browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium "
+        "chromium-driver; `make test` installs them where apt-get is usable)"
+    )
     if os.environ.get("CI"):
         pytest.fail(f"CI must run the browser tests, but {why}")
     pytest.skip(f"cannot run here: {why}")
@@ -105,8 +106,11 @@ def rig() -> Iterator[Rig]:
     server = example.serve(example.Flask("placeholder"))
     app_url = f"http://127.0.0.1:{server.server_port}"
     settings = example.Settings(
-        DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, app_url + example.CALLBACK_PATH,
-        authorize_endpoint=mock.url, base_url=mock.url,
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        app_url + example.CALLBACK_PATH,
+        authorize_endpoint=mock.url,
+        base_url=mock.url,
     )
     mock.register_redirect_url(settings.redirect_url)
     installations = example.Installations()
@@ -123,8 +127,9 @@ def rig() -> Iterator[Rig]:
     driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
     driver.set_page_load_timeout(WAIT)
     # The page area itself is 640x360 (a window size would include the browser's own frame).
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 640, "height": 360, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 640, "height": 360, "deviceScaleFactor": 1, "mobile": False}
+    )
     update = os.environ.get("PARTLY_UPDATE_SCREENSHOTS") == "1"
     shots = SHOTS if update else pathlib.Path(tempfile.mkdtemp(prefix="partly-shots-"))
     try:

@@ -8,9 +8,8 @@ import logging
 import threading
 from typing import List
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import DEMO_API_KEY, DEMO_CLIENT_SECRET, DEMO_JOB_EXTERNAL_ID, MockServer
 
 
@@ -66,7 +65,7 @@ def test_blocking_records_are_logged_on_the_calling_thread_in_order(
     debug, info, warning = logging.DEBUG, logging.INFO, logging.WARNING
     assert levels == [debug, info, debug, info, debug, warning], levels
     attempts = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
-    assert ["attempt=%d" % n in m for n, m in enumerate(attempts, 1)] == [True] * 3, attempts
+    assert [f"attempt={n}" in m for n, m in enumerate(attempts, 1)] == [True] * 3, attempts
 
 
 def test_async_calls_log_too(aclient: partly.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -127,15 +126,18 @@ def test_no_secret_in_any_log_line(mock: MockServer, caplog: pytest.LogCaptureFi
         result = anon.integrations.insert(
             access_code=code.access_code, client_id=code.client_id, client_secret=code.client_secret
         )
-        mock.inject_fault(method="integrations.insert", times=1, status=500,
-                          body=f"echo {code.access_code} {code.client_secret}")
+        mock.inject_fault(
+            method="integrations.insert", times=1, status=500, body=f"echo {code.access_code} {code.client_secret}"
+        )
         with pytest.raises(partly.ServerError):
-            anon.integrations.insert(access_code=code.access_code, client_id=code.client_id,
-                                     client_secret=code.client_secret)
+            anon.integrations.insert(
+                access_code=code.access_code, client_id=code.client_id, client_secret=code.client_secret
+            )
     with partly.Client(base_url=mock.url, api_key=result.api_key, integration_id=result.integration_id) as c:
         c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
-        mock.inject_fault(method="jobs.get", times=3, status=503, headers={"retry-after": "0"},
-                          body=f"key was {result.api_key}")
+        mock.inject_fault(
+            method="jobs.get", times=3, status=503, headers={"retry-after": "0"}, body=f"key was {result.api_key}"
+        )
         with pytest.raises(partly.ServerError):
             c.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
     with mock.client(api_key=bad_key) as c:

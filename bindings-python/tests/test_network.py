@@ -8,12 +8,10 @@ import asyncio
 import logging
 import pathlib
 
-import pytest
-
 import partly
-from partly.testing import DEMO_API_KEY, DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, MockServer
-
+import pytest
 from _support import ConnectProxy
+from partly.testing import DEMO_API_KEY, DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, MockServer
 
 TEST_HOST = "mock.partly.test"  # in the TLS mock's certificate; not loopback, so it can be proxied
 
@@ -198,7 +196,12 @@ def test_diagnostics() -> None:
         assert d["sdk_version"] == partly.VERSION
         assert d["base_url"] == mock.url
         assert d["http_version"] == "HTTP/2" and d["tls_version"] == "TLSv1_3"
-        assert d["proxy"] == {"url": None, "source": "none", "variable": None, "bypassed": "proxies turned off (no_proxy)"}
+        assert d["proxy"] == {
+            "url": None,
+            "source": "none",
+            "variable": None,
+            "bypassed": "proxies turned off (no_proxy)",
+        }
         assert [r["source"] for r in d["trusted_roots"]] == ["system", "ca_bundle"]
         t = d["timings"]
         for step in ("dns_ms", "tcp_ms", "tls_ms", "first_byte_ms"):

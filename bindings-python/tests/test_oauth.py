@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 import partly
+import pytest
 
 
 def test_authorize_url() -> None:
@@ -14,14 +13,20 @@ def test_authorize_url() -> None:
     parts = urlsplit(auth.url)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "app.partly.com", "/auth/integration/authorize")
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-    assert q == {"client_id": "my-client", "state": auth.state, "scopes": '["repairer"]',
-                 "redirect_url": "https://shop.example/cb?x=1"}
+    assert q == {
+        "client_id": "my-client",
+        "state": auth.state,
+        "scopes": '["repairer"]',
+        "redirect_url": "https://shop.example/cb?x=1",
+    }
     assert len(auth.state) == 64
     assert auth.state not in repr(auth)
     url, state = auth  # a NamedTuple
     assert partly.oauth.authorize_url("my-client", "https://shop.example/cb").state != state
     assert "scopes=%5B%22repairer%22%5D" in partly.oauth.authorize_url("c", "https://s.example/cb").url
-    custom = partly.oauth.authorize_url("c", "https://s.example/cb", ("supplier",), endpoint="https://staging.example/auth")
+    custom = partly.oauth.authorize_url(
+        "c", "https://s.example/cb", ("supplier",), endpoint="https://staging.example/auth"
+    )
     assert custom.url.startswith("https://staging.example/auth?")
 
 
@@ -77,8 +82,12 @@ def _press(url: str, decision: str) -> str:
     conn.request("GET", f"{parts.path}?{parts.query}")
     page = conn.getresponse().read().decode()
     consent = page.split('name="consent" value="', 1)[1].split('"', 1)[0]
-    conn.request("POST", parts.path, body=f"consent={consent}&decision={decision}",
-                 headers={"content-type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        parts.path,
+        body=f"consent={consent}&decision={decision}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     answer = conn.getresponse()
     answer.read()
     conn.close()
@@ -100,9 +109,11 @@ def test_install_through_the_mock_authorize_page() -> None:
             cb = partly.oauth.parse_callback(back, auth.state)
             assert cb.code is not None
             installed = mock.client(api_key=None, integration_id=None).integrations.insert(
-                access_code=cb.code, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+                access_code=cb.code, client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET
+            )
             job = mock.client(api_key=installed.api_key, integration_id=str(installed.integration_id)).jobs.get(
-                external=DEMO_JOB_EXTERNAL_ID)
+                external=DEMO_JOB_EXTERNAL_ID
+            )
             assert job.external_id == DEMO_JOB_EXTERNAL_ID
         auth = partly.oauth.authorize_url(DEMO_CLIENT_ID, callback, endpoint=mock.url)
         assert partly.oauth.parse_callback(_press(auth.url, "deny"), auth.state).denied

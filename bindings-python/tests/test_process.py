@@ -9,12 +9,12 @@ import json
 import os
 import pathlib
 import queue
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import re
 import textwrap
 import threading
 import time
@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Dict, Iterator, List, Optional, Pattern
 
 import pytest
-
 from partly.testing import DEMO_API_KEY, DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, MockServer
 
 WORKERS = 3
@@ -33,7 +32,10 @@ DEADLINE = 60.0
 def run_python(code: str, env: Optional[Dict[str, str]] = None) -> str:
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -105,7 +107,7 @@ class Lines:
     """The lines a child process writes, read on a thread; waits are on lines, not sleeps."""
 
     def __init__(self, *streams: IO[str]) -> None:
-        self.queue: "queue.Queue[str]" = queue.Queue()
+        self.queue: queue.Queue[str] = queue.Queue()
         self.seen: List[str] = []
         for stream in streams:
             threading.Thread(target=self._read, args=(stream,), daemon=True).start()
@@ -114,9 +116,7 @@ class Lines:
         for line in stream:
             self.queue.put(line.rstrip("\n"))
 
-    def wait_for(
-        self, pattern: Pattern[str], count: int, what: str, timeout: float = DEADLINE
-    ) -> List["re.Match[str]"]:
+    def wait_for(self, pattern: Pattern[str], count: int, what: str, timeout: float = DEADLINE) -> List[re.Match[str]]:
         deadline = time.monotonic() + timeout
         matches = [m for m in map(pattern.search, self.seen) if m]
         while len(matches) < count:
@@ -134,7 +134,7 @@ class Lines:
         return matches
 
 
-def stop(proc: "subprocess.Popen[str]") -> None:
+def stop(proc: subprocess.Popen[str]) -> None:
     """Stops a child this test started, by its pid: SIGTERM, then SIGKILL if it lingers."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -191,11 +191,10 @@ def check_calls(lines: Lines) -> List[int]:
     return workers
 
 
-def test_gunicorn_preload_app_calls_in_the_master_and_every_worker(
-    mock: MockServer, tmp_path: pathlib.Path
-) -> None:
+def test_gunicorn_preload_app_calls_in_the_master_and_every_worker(mock: MockServer, tmp_path: pathlib.Path) -> None:
     (tmp_path / "shared_client.py").write_text(SHARED_CLIENT)
-    (tmp_path / "app.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(f"""
         import json, os
         from shared_client import client, PARENT
 
@@ -204,16 +203,34 @@ def test_gunicorn_preload_app_calls_in_the_master_and_every_worker(
             body = json.dumps({{"pid": os.getpid(), "parent": PARENT, "external_id": job.external_id}}).encode()
             start_response("200 OK", [("content-type", "application/json"), ("content-length", str(len(body)))])
             return [body]
-    """))
-    (tmp_path / "gunicorn_conf.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "gunicorn_conf.py").write_text(
+        textwrap.dedent("""
         def post_worker_init(worker):
             from shared_client import call_from_this_worker
             call_from_this_worker()
-    """))
+    """)
+    )
     proc = subprocess.Popen(
-        [tool("gunicorn"), "--preload", "--workers", str(WORKERS), "--bind", "127.0.0.1:0",
-         "--config", "gunicorn_conf.py", "--graceful-timeout", "5", "app:app"],
-        cwd=tmp_path, env=partly_env(mock, tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            tool("gunicorn"),
+            "--preload",
+            "--workers",
+            str(WORKERS),
+            "--bind",
+            "127.0.0.1:0",
+            "--config",
+            "gunicorn_conf.py",
+            "--graceful-timeout",
+            "5",
+            "app:app",
+        ],
+        cwd=tmp_path,
+        env=partly_env(mock, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None and proc.stderr is not None
@@ -250,9 +267,22 @@ def redis_url(tmp_path: pathlib.Path) -> Iterator[str]:
     for _ in range(5):
         port = free_port()
         proc = subprocess.Popen(
-            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(tmp_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         assert proc.stdout is not None
         ready = re.compile(r"Ready to accept connections|(Address already in use)")
@@ -273,7 +303,8 @@ def test_celery_prefork_worker_calls_in_the_parent_and_every_child(
     mock: MockServer, tmp_path: pathlib.Path, redis_url: str
 ) -> None:
     (tmp_path / "shared_client.py").write_text(SHARED_CLIENT)
-    (tmp_path / "tasks.py").write_text(textwrap.dedent("""
+    (tmp_path / "tasks.py").write_text(
+        textwrap.dedent("""
         import os
         from celery import Celery
         from celery.signals import worker_process_init
@@ -290,12 +321,30 @@ def test_celery_prefork_worker_calls_in_the_parent_and_every_child(
         def fetch(reference):
             job = client.jobs.get(external=reference)
             return {"pid": os.getpid(), "external_id": job.external_id}
-    """))
+    """)
+    )
     env = {**partly_env(mock, tmp_path), "BROKER_URL": redis_url}
     proc = subprocess.Popen(
-        [tool("celery"), "-A", "tasks", "worker", "--pool", "prefork", "--concurrency", str(WORKERS),
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            tool("celery"),
+            "-A",
+            "tasks",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(WORKERS),
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None and proc.stderr is not None

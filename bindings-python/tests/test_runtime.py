@@ -15,12 +15,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import List
 
-import pytest
-
 import partly
-from partly.testing import DEMO_API_KEY, DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, DEMO_JOB_ID, MockServer
-
+import pytest
 from _support import wait_until
+from partly.testing import DEMO_API_KEY, DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, DEMO_JOB_ID, MockServer
 
 # ---------------------------------------------------------------------------------------------
 # Ctrl-C
@@ -52,9 +50,7 @@ def test_ctrl_c_interrupts_a_blocked_call(mock: MockServer, mode: str) -> None:
     method = "tier1.prepare" if mode == "prepare_all" else "jobs.get"
     mock.inject_fault(method=method, delay_ms=30_000)
     env = {**os.environ, "K": DEMO_API_KEY, "I": DEMO_INTEGRATION_ID, "U": mock.url}
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, text=True, env=env
-    )
+    child = subprocess.Popen([sys.executable, "-c", CHILD, mode], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "calling"
@@ -85,7 +81,8 @@ def established_server_sockets(port: int) -> int:
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            lines = open(table).read().splitlines()[1:]
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
         except OSError:
             continue
         for line in lines:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-import pytest
-
 import partly
+import pytest
 from partly.testing import (
     DEMO_API_KEY,
     DEMO_CLIENT_SECRET,
@@ -39,10 +38,12 @@ def test_a_user_test_with_the_mock() -> None:
         # A flaky server: the SDK retries for the user's code.
         mock.inject_fault(method="jobs.get", status=503, headers={"retry-after": "0"})
         assert sync_my_job(client, DEMO_JOB_EXTERNAL_ID) == "draft"
+
         # And the same from async code.
         async def main() -> str:
             async with mock.async_client() as ac:
                 return (await ac.jobs.get(external="MY-NEW-JOB")).external_id or ""
+
         assert asyncio.run(main()) == "MY-NEW-JOB"
     assert mock.closed
     with pytest.raises(partly.ConnectionError):
@@ -77,13 +78,16 @@ def test_mint_access_code(mock: MockServer) -> None:
     assert code.access_code not in repr(code) and DEMO_CLIENT_SECRET not in repr(code)
     expired = mock.mint_access_code(expires_in=0)
     with pytest.raises(partly.BadRequestError) as info:
-        mock.client().integrations.insert(access_code=expired.access_code, client_id=expired.client_id,
-                                          client_secret=expired.client_secret)
+        mock.client().integrations.insert(
+            access_code=expired.access_code, client_id=expired.client_id, client_secret=expired.client_secret
+        )
     assert info.value.code == "invalid_access_code" and "expired" in str(info.value)
 
 
 def test_inject_fault_forms(mock: MockServer, client: partly.Client) -> None:
-    mock.inject_fault(method="jobs.get", status=404, body='{"type":"not_found"}', headers={"content-type": "application/json"})
+    mock.inject_fault(
+        method="jobs.get", status=404, body='{"type":"not_found"}', headers={"content-type": "application/json"}
+    )
     with pytest.raises(partly.NotFoundError):
         client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
     mock.inject_fault({"method": "jobs.get", "times": 2, "status": 500, "headers": {"retry-after": "0"}})

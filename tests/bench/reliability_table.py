@@ -9,6 +9,7 @@ docs/reliability.md.
 The runners assert the expected outcome of every case; this table shows what each language
 actually observed (error class, status, attempts, requests the mock received).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,10 @@ def run_suites(out: Path) -> None:
     env = {**os.environ, "PARTLY_MATRIX_OUT": str(out)}
     steps = [
         (["cargo", "test", "-p", "partly", "--test", "fixtures", "fault_matrix"], ROOT),
-        ([str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "tests/test_cases.py"], ROOT / "bindings-python"),
+        (
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", "-q", "tests/test_cases.py"],
+            ROOT / "bindings-python",
+        ),
         (["node", "--test", "test/cases.test.js"], ROOT / "bindings-node"),
     ]
     for cmd, cwd in steps:
@@ -66,7 +70,9 @@ def fault_text(case: dict) -> str:
             body = f.get("body", "")
             body = body if len(body) <= 34 else body[:31] + "..."
             ra = f.get("headers", {}).get("retry-after")
-            bits.append(f"{f['status']} {'`' + body + '`' if body else 'empty body'}" + (f", Retry-After `{ra}`" if ra else ""))
+            bits.append(
+                f"{f['status']} {'`' + body + '`' if body else 'empty body'}" + (f", Retry-After `{ra}`" if ra else "")
+            )
         elif action == "respond" and f.get("delay_ms"):
             bits.append(f"delay {f['delay_ms']} ms")
         else:
@@ -91,8 +97,8 @@ def main() -> int:
         src.parent.mkdir(exist_ok=True)
         src.write_text("")
         run_suites(src)
-    lines = [json.loads(l) for l in src.read_text().splitlines() if l.strip()]
-    seen = {(l["language"], l["case"]): l for l in lines}
+    lines = [json.loads(line) for line in src.read_text().splitlines() if line.strip()]
+    seen = {(line["language"], line["case"]): line for line in lines}
     cases = json.loads((ROOT / "core" / "tests" / "fixtures" / "faults.json").read_text())["cases"]
     print(f"| # | scenario | injected | {' | '.join(LANGS)} |")
     print("|---|---|---|" + "---|" * len(LANGS))

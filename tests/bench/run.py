@@ -12,6 +12,7 @@ peak memory, and the ratios the targets in RESULTS.md are stated in.
 
 Never part of `make test`: timings are evidence, not gates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,7 +81,7 @@ class Mock:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "Mock":
+    def __enter__(self) -> Mock:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -92,7 +93,7 @@ def run_client(cmd: list[str], env: dict[str, str] | None = None, pin: bool = Tr
     out = subprocess.run(full, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stderr[-3000:]}")
-    lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"{' '.join(cmd)} printed no result:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
     return json.loads(lines[-1])
@@ -140,8 +141,20 @@ def setup(skip_build: bool) -> None:
     # bindings-python/python/partly/_native.abi3.so with the test venv's debug build.
     wheels = TARGET / "bench-wheels"
     shutil.rmtree(wheels, ignore_errors=True)
-    sh([str(PY), "-m", "maturin", "build", "--release", "-q", "-o", str(wheels), "-m",
-        str(ROOT / "bindings-python" / "Cargo.toml")])
+    sh(
+        [
+            str(PY),
+            "-m",
+            "maturin",
+            "build",
+            "--release",
+            "-q",
+            "-o",
+            str(wheels),
+            "-m",
+            str(ROOT / "bindings-python" / "Cargo.toml"),
+        ]
+    )
     sh([str(PY), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", *map(str, wheels.glob("*.whl"))])
     # The dev tools, then a release build of the native module (partly.<platform>.node, which
     # the package loads in a checkout) for measurements.
@@ -157,21 +170,57 @@ SCENARIOS = ["get", "insert", "prepare"]
 
 
 def rust_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: object) -> list[str]:
-    cmd = [str(TARGET / "release" / "partly-bench"), "--client", client, "--scenario", scenario, "--url", url,
-           "--calls", str(calls), "--concurrency", str(conc)]
+    cmd = [
+        str(TARGET / "release" / "partly-bench"),
+        "--client",
+        client,
+        "--scenario",
+        scenario,
+        "--url",
+        url,
+        "--calls",
+        str(calls),
+        "--concurrency",
+        str(conc),
+    ]
     for k, v in kw.items():
         cmd += [f"--{k.replace('_', '-')}", str(v)]
     return cmd
 
 
 def py_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1) -> list[str]:
-    return [str(PY), str(BENCH / "python" / "bench_client.py"), "--client", client, "--scenario", scenario,
-            "--url", url, "--calls", str(calls), "--concurrency", str(conc)]
+    return [
+        str(PY),
+        str(BENCH / "python" / "bench_client.py"),
+        "--client",
+        client,
+        "--scenario",
+        scenario,
+        "--url",
+        url,
+        "--calls",
+        str(calls),
+        "--concurrency",
+        str(conc),
+    ]
 
 
 def node_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1) -> list[str]:
-    return ["node", "--expose-gc", str(NODE_DIR / "bench_client.mjs"), "--client", client, "--scenario", scenario,
-            "--url", url, "--calls", str(calls), "--concurrency", str(conc)]
+    return [
+        "node",
+        "--expose-gc",
+        str(NODE_DIR / "bench_client.mjs"),
+        "--client",
+        client,
+        "--scenario",
+        scenario,
+        "--url",
+        url,
+        "--calls",
+        str(calls),
+        "--concurrency",
+        str(conc),
+    ]
 
 
 def numbers_job() -> str:
@@ -190,8 +239,12 @@ def numbers_job() -> str:
 
 
 def inject_fault(url: str, fault: dict) -> None:
-    req = urllib.request.Request(f"{url}/__mock/faults", data=json.dumps(fault).encode(), method="POST",
-                                 headers={"content-type": "application/json"})
+    req = urllib.request.Request(
+        f"{url}/__mock/faults",
+        data=json.dumps(fault).encode(),
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
     with urllib.request.urlopen(req, timeout=10) as r:
         r.read()
 
@@ -200,8 +253,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer calls, one repetition")
     ap.add_argument("--skip-build", action="store_true")
-    ap.add_argument("--only", default="",
-                    help="comma list of groups: rust,python,asyncio,node,bulk,tls,cold,memory,numbers")
+    ap.add_argument(
+        "--only", default="", help="comma list of groups: rust,python,asyncio,node,bulk,tls,cold,memory,numbers"
+    )
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args()
     if shutil.which("taskset") is None:
@@ -224,19 +278,38 @@ def main() -> int:
                     rows.append(row(f"rust {sc}", c, best_of(reps, lambda: run_client(rust_cmd(c, sc, url, calls)))))
             if want("python"):
                 for c in ["partly", "requests", "httpx"]:
-                    rows.append(row(f"python sync {sc}", c, best_of(reps, lambda: run_client(py_cmd(c, sc, url, calls)))))
+                    rows.append(
+                        row(f"python sync {sc}", c, best_of(reps, lambda: run_client(py_cmd(c, sc, url, calls))))
+                    )
         for conc in [1, 64]:
             calls = n if conc == 1 else n * 2
             if want("asyncio"):
                 for c in ["partly-async", "httpx-async", "aiohttp"]:
-                    rows.append(row(f"python asyncio get x{conc}", c,
-                                    best_of(reps, lambda: run_client(py_cmd(c, "get", url, calls, conc)))))
+                    rows.append(
+                        row(
+                            f"python asyncio get x{conc}",
+                            c,
+                            best_of(reps, lambda: run_client(py_cmd(c, "get", url, calls, conc))),
+                        )
+                    )
             if want("node"):
                 for c in ["partly", "fetch", "undici"]:
-                    rows.append(row(f"node get x{conc}", c, best_of(reps, lambda: run_client(node_cmd(c, "get", url, calls, conc)))))
+                    rows.append(
+                        row(
+                            f"node get x{conc}",
+                            c,
+                            best_of(reps, lambda: run_client(node_cmd(c, "get", url, calls, conc))),
+                        )
+                    )
             if want("rust") and conc == 64:
                 for c in ["partly", "reqwest"]:
-                    rows.append(row(f"rust get x{conc}", c, best_of(reps, lambda: run_client(rust_cmd(c, "get", url, calls, conc)))))
+                    rows.append(
+                        row(
+                            f"rust get x{conc}",
+                            c,
+                            best_of(reps, lambda: run_client(rust_cmd(c, "get", url, calls, conc))),
+                        )
+                    )
         if want("memory"):
             big = 20_000 if args.quick else 200_000
             for label, cmd in [
@@ -246,8 +319,10 @@ def main() -> int:
             ]:
                 r = run_client(cmd)
                 growth = (r["rss_end_kb"] - r["rss_after_warm_kb"]) / 1024
-                notes.append(f"memory {label}: RSS after 1,000 calls {r['rss_after_warm_kb'] / 1024:.1f} MB, "
-                             f"after {big:,} more {r['rss_end_kb'] / 1024:.1f} MB (growth {growth:+.2f} MB)")
+                notes.append(
+                    f"memory {label}: RSS after 1,000 calls {r['rss_after_warm_kb'] / 1024:.1f} MB, "
+                    f"after {big:,} more {r['rss_end_kb'] / 1024:.1f} MB (growth {growth:+.2f} MB)"
+                )
                 rows.append(row(f"memory {big:,} calls", label, r))
 
     if want("numbers"):
@@ -259,17 +334,31 @@ def main() -> int:
         for body in ["seeded job", "job + 500 numbers"]:
             with Mock() as nm:
                 if body != "seeded job":
-                    inject_fault(nm.url, {"method": "jobs.get", "times": 4_000_000_000, "status": 200,
-                                          "body": numbers_job(), "headers": {"content-type": "application/json"}})
+                    inject_fault(
+                        nm.url,
+                        {
+                            "method": "jobs.get",
+                            "times": 4_000_000_000,
+                            "status": 200,
+                            "body": numbers_job(),
+                            "headers": {"content-type": "application/json"},
+                        },
+                    )
                 u = nm.url
                 for c in ["partly", "reqwest"]:
-                    rows.append(row(f"numbers rust, {body}", c, best_of(reps, lambda: run_client(rust_cmd(c, "get", u, n)))))
+                    rows.append(
+                        row(f"numbers rust, {body}", c, best_of(reps, lambda: run_client(rust_cmd(c, "get", u, n))))
+                    )
                 for c in ["partly", "requests", "httpx"]:
-                    rows.append(row(f"numbers python sync, {body}", c,
-                                    best_of(reps, lambda: run_client(py_cmd(c, "get", u, n)))))
+                    rows.append(
+                        row(
+                            f"numbers python sync, {body}", c, best_of(reps, lambda: run_client(py_cmd(c, "get", u, n)))
+                        )
+                    )
                 for c in ["partly", "fetch", "undici"]:
-                    rows.append(row(f"numbers node x1, {body}", c,
-                                    best_of(reps, lambda: run_client(node_cmd(c, "get", u, n)))))
+                    rows.append(
+                        row(f"numbers node x1, {body}", c, best_of(reps, lambda: run_client(node_cmd(c, "get", u, n))))
+                    )
         for lang in ["rust", "python sync", "node x1"]:
             plain = {r.client: r for r in rows if r.group == f"numbers {lang}, seeded job"}
             heavy = {r.client: r for r in rows if r.group == f"numbers {lang}, job + 500 numbers"}
@@ -290,7 +379,8 @@ def main() -> int:
             f"httpx sequential loop {seq['wall_s']:.2f} s, ideal {ideal:.2f} s (= {requests_n} requests / 8 in flight x 20 ms); "
             f"speed-up vs loop {seq['wall_s'] / py_bulk['wall_s']:.1f}x (at most {seq['wall_s'] / ideal:.1f}x at 8 in flight), "
             f"vs ideal {py_bulk['wall_s'] / ideal:.2f}x; with concurrency=16: {py_bulk16['wall_s']:.2f} s, "
-            f"{seq['wall_s'] / py_bulk16['wall_s']:.1f}x the loop, {py_bulk16['wall_s'] / (ideal / 2):.2f}x its ideal of {ideal / 2:.3f} s")
+            f"{seq['wall_s'] / py_bulk16['wall_s']:.1f}x the loop, {py_bulk16['wall_s'] / (ideal / 2):.2f}x its ideal of {ideal / 2:.3f} s"
+        )
 
     if want("tls"):
         # HTTP/1.1 vs HTTP/2 over TLS for prepare_all (Rust core; the bindings share its
@@ -303,11 +393,16 @@ def main() -> int:
             with Mock("--tls", "--latency-ms", latency) as tls:
                 for conc in [16, 64]:
                     for proto, flag in [("HTTP/1.1", "false"), ("HTTP/2", "true")]:
-                        r = best_of(reps, lambda: run_client(rust_cmd(
-                            "partly", "bulk", tls.url, n_ids, conc, http2=flag, ca_bundle=tls.ca)))
+                        r = best_of(
+                            reps,
+                            lambda: run_client(
+                                rust_cmd("partly", "bulk", tls.url, n_ids, conc, http2=flag, ca_bundle=tls.ca)
+                            ),
+                        )
                         rows.append(row(f"tls prepare_all x{conc}, {latency} ms latency", proto, r))
 
     if want("cold"):
+
         def cold(cmd: list[str]) -> float:
             times = []
             for _ in range(15):
@@ -315,10 +410,13 @@ def main() -> int:
                 subprocess.run(["taskset", "-c", CLIENT_CPU, *cmd], check=True, capture_output=True)
                 times.append(time.perf_counter() - t)
             return statistics.median(times) * 1000
+
         base = cold([str(PY), "-c", "pass"])
         for mod in ["partly", "httpx", "requests", "aiohttp"]:
-            notes.append(f"cold start: import {mod}: {cold([str(PY), '-c', f'import {mod}']) - base:.1f} ms "
-                         f"(median of 15, interpreter start-up of {base:.1f} ms subtracted)")
+            notes.append(
+                f"cold start: import {mod}: {cold([str(PY), '-c', f'import {mod}']) - base:.1f} ms "
+                f"(median of 15, interpreter start-up of {base:.1f} ms subtracted)"
+            )
         nbase = cold(["node", "-e", "0"])
         nt = cold(["node", "-e", f"require({json.dumps(str(ROOT / 'bindings-node'))})"])
         notes.append(f"cold start: require('partly'): {nt - nbase:.1f} ms (node start-up of {nbase:.1f} ms subtracted)")
@@ -330,8 +428,10 @@ def main() -> int:
 
 
 def print_report(rows: list[Row], notes: list[str]) -> None:
-    print(f"\n## Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
-          f"({os.cpu_count()} CPUs, {platform.processor() or platform.machine()}), mock on CPU {MOCK_CPU}, clients on CPU {CLIENT_CPU}\n")
+    print(
+        f"\n## Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {platform.node()} "
+        f"({os.cpu_count()} CPUs, {platform.processor() or platform.machine()}), mock on CPU {MOCK_CPU}, clients on CPU {CLIENT_CPU}\n"
+    )
     print("| scenario | client | calls/s | vs first | client CPU ms / 1,000 calls | peak RSS MB |")
     print("|---|---|---:|---:|---:|---:|")
     groups: dict[str, list[Row]] = {}
@@ -341,7 +441,9 @@ def print_report(rows: list[Row], notes: list[str]) -> None:
         first = rs[0]
         for r in rs:
             ratio = r.calls_per_s / first.calls_per_s if first.calls_per_s else 0
-            print(f"| {g} | {r.client} | {r.calls_per_s:,.0f} | {ratio:.2f}x | {r.cpu_ms_per_1000:,.0f} | {r.peak_rss_mb:.1f} |")
+            print(
+                f"| {g} | {r.client} | {r.calls_per_s:,.0f} | {ratio:.2f}x | {r.cpu_ms_per_1000:,.0f} | {r.peak_rss_mb:.1f} |"
+            )
     if notes:
         print()
         for n in notes:

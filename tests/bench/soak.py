@@ -8,12 +8,13 @@ docs/reliability.md for the figures and `make soak` to reproduce them.
 
     python3 tests/bench/soak.py [--calls 200000] [--concurrency 10000] [--skip-build]
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-from run import PY, NODE_DIR, TARGET, BENCH, Mock, run_client, setup
+from run import BENCH, NODE_DIR, PY, TARGET, Mock, run_client, setup
 
 
 def main() -> int:
@@ -26,16 +27,50 @@ def main() -> int:
     setup(args.skip_build)
     n, c = str(args.calls), str(args.concurrency)
     clients = {
-        "rust": [str(TARGET / "release" / "partly-bench"), "--client", "partly", "--scenario", "soak",
-                 "--calls", n, "--concurrency", c, "--url"],
-        "python (asyncio)": [str(PY), str(BENCH / "python" / "bench_client.py"), "--client", "partly-async",
-                             "--scenario", "soak", "--calls", n, "--concurrency", c, "--url"],
-        "node": ["node", str(NODE_DIR / "bench_client.mjs"), "--client", "partly", "--scenario", "soak",
-                 "--calls", n, "--concurrency", c, "--url"],
+        "rust": [
+            str(TARGET / "release" / "partly-bench"),
+            "--client",
+            "partly",
+            "--scenario",
+            "soak",
+            "--calls",
+            n,
+            "--concurrency",
+            c,
+            "--url",
+        ],
+        "python (asyncio)": [
+            str(PY),
+            str(BENCH / "python" / "bench_client.py"),
+            "--client",
+            "partly-async",
+            "--scenario",
+            "soak",
+            "--calls",
+            n,
+            "--concurrency",
+            c,
+            "--url",
+        ],
+        "node": [
+            "node",
+            str(NODE_DIR / "bench_client.mjs"),
+            "--client",
+            "partly",
+            "--scenario",
+            "soak",
+            "--calls",
+            n,
+            "--concurrency",
+            c,
+            "--url",
+        ],
     }
-    print(f"\n{args.calls:,} calls of jobs.get per language, {args.concurrency:,} in flight, "
-          f"{args.chaos_rate:.0%} of calls faulted by the mock (503/500/429 with retry-after 0, HTML 502, "
-          "dropped connection, truncated body, connection closed after the answer)\n")
+    print(
+        f"\n{args.calls:,} calls of jobs.get per language, {args.concurrency:,} in flight, "
+        f"{args.chaos_rate:.0%} of calls faulted by the mock (503/500/429 with retry-after 0, HTML 502, "
+        "dropped connection, truncated body, connection closed after the answer)\n"
+    )
     print("| language | calls/s | ok | errors (after retries) | accounted | RSS start MB | RSS end MB | peak RSS MB |")
     print("|---|---:|---:|---|---:|---:|---:|---:|")
     failed = False
@@ -45,9 +80,11 @@ def main() -> int:
         errs = ", ".join(f"{k} {v}" for k, v in sorted(r["errors"].items())) or "none"
         ok = r["accounted"] == r["calls"]
         failed |= not ok
-        print(f"| {lang} | {r['calls_per_s']:,.0f} | {r['ok']:,} | {errs} | {r['accounted']:,} of {r['calls']:,}"
-              f"{'' if ok else ' LOST'} | {r['rss_start_kb'] / 1024:.1f} | {r['rss_end_kb'] / 1024:.1f} | {r['max_rss_kb'] / 1024:.1f} |",
-              flush=True)
+        print(
+            f"| {lang} | {r['calls_per_s']:,.0f} | {r['ok']:,} | {errs} | {r['accounted']:,} of {r['calls']:,}"
+            f"{'' if ok else ' LOST'} | {r['rss_start_kb'] / 1024:.1f} | {r['rss_end_kb'] / 1024:.1f} | {r['max_rss_kb'] / 1024:.1f} |",
+            flush=True,
+        )
     return 1 if failed else 0
 
 

@@ -76,7 +76,9 @@ def test_the_sdist_backend_refuses_without_cargo_and_downloads_nothing(tmp_path:
     env.pop("MATURIN_NO_INSTALL_RUST", None)
     result = subprocess.run(
         [sys.executable, "-c", code, str(ROOT / "bindings-python" / "build_backend")],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1, result
     assert "building from source needs the Rust toolchain (cargo" in result.stderr

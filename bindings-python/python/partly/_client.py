@@ -416,7 +416,9 @@ class AsyncJobs:
         """Fetches one repair job by Partly's ``id`` or by your own reference (``external``).
 
         Raises :class:`~partly.NotFoundError` when there is no such job."""
-        return Job(await self._native.jobs_get_async(id=id, external=external, timeout=timeout, max_retries=max_retries))
+        return Job(
+            await self._native.jobs_get_async(id=id, external=external, timeout=timeout, max_retries=max_retries)
+        )
 
     async def insert(
         self,

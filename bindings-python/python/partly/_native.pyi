@@ -3,8 +3,9 @@ API instead: this module's surface may change between versions."""
 
 import os
 import uuid
-from partly.models import PrepareProgress
 from typing import Any, Awaitable, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+
+from partly.models import PrepareProgress
 
 __all__ = [
     "Client",
@@ -69,7 +70,7 @@ class Client:
         max_retries: Optional[int] = None,
         allow_insecure_http: Optional[bool] = None,
         proxy: Union[str, Literal[False], None] = None,
-        ca_bundle: Union[str, "os.PathLike[str]", None] = None,
+        ca_bundle: Union[str, os.PathLike[str], None] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
@@ -237,6 +238,4 @@ def authorize_url(
 ) -> Tuple[str, str]: ...
 def verify_state(expected: str, received: str) -> bool: ...
 def generate_state() -> str: ...
-def parse_callback(
-    url_or_query: str, expected_state: str
-) -> Tuple[Optional[str], Optional[str], Optional[str]]: ...
+def parse_callback(url_or_query: str, expected_state: str) -> Tuple[Optional[str], Optional[str], Optional[str]]: ...

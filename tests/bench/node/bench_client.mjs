@@ -11,8 +11,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { values: a } = parseArgs({
   options: {
-    client: { type: 'string' }, scenario: { type: 'string' }, url: { type: 'string' },
-    calls: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '1' },
+    client: { type: 'string' },
+    scenario: { type: 'string' },
+    url: { type: 'string' },
+    calls: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '1' },
   },
 });
 const calls = Number(a.calls);
@@ -21,16 +24,37 @@ const KEY = 'pk_demo_7c1f0e5a2b9d4c83a6e15f0b9d2c4e71';
 const INTEGRATION = '6f2d8a41-93c5-4b7e-a0d2-1c5e9b7f3a60';
 const SITE = '2d6b9a4e-8f13-4c57-b0e2-6a9d3f1c7e85';
 const HEADERS = {
-  'content-type': 'application/json', accept: 'application/json',
-  authorization: `Bearer ${KEY}`, 'partly-integration-id': INTEGRATION,
+  'content-type': 'application/json',
+  accept: 'application/json',
+  authorization: `Bearer ${KEY}`,
+  'partly-integration-id': INTEGRATION,
 };
 
 function body(scenario, i) {
   switch (scenario) {
-    case 'get': case 'memory': return ['jobs.get', { identity: { external: 'CCC-2026-04817' } }];
-    case 'insert': return ['jobs.insert', { data: { repairer_site_id: SITE, claim_number: `CLM-${i}` }, identity: { external: 'BENCH-1' }, if_: { exists: 'update' } }];
-    case 'prepare': return ['tier1.prepare', { identifiers: Array.from({ length: 100 }, (_, k) => ({ chassis_number: `JH4KA7561PC${String((i % 7) * 1000 + k).padStart(6, '0')}` })) }];
-    default: throw new Error(`unknown scenario ${scenario}`);
+    case 'get':
+    case 'memory':
+      return ['jobs.get', { identity: { external: 'CCC-2026-04817' } }];
+    case 'insert':
+      return [
+        'jobs.insert',
+        {
+          data: { repairer_site_id: SITE, claim_number: `CLM-${i}` },
+          identity: { external: 'BENCH-1' },
+          if_: { exists: 'update' },
+        },
+      ];
+    case 'prepare':
+      return [
+        'tier1.prepare',
+        {
+          identifiers: Array.from({ length: 100 }, (_, k) => ({
+            chassis_number: `JH4KA7561PC${String((i % 7) * 1000 + k).padStart(6, '0')}`,
+          })),
+        },
+      ];
+    default:
+      throw new Error(`unknown scenario ${scenario}`);
   }
 }
 
@@ -44,26 +68,39 @@ if (a.scenario === 'soak') {
   let next = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, async () => {
-    while (next < calls) {
-      next++;
-      try {
-        await client.jobs.get({ external: 'CCC-2026-04817' });
-        ok++;
-      } catch (e) {
-        if (!(e instanceof partly.PartlyError)) throw e;
-        errors[e.name] = (errors[e.name] || 0) + 1;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, calls) }, async () => {
+      while (next < calls) {
+        next++;
+        try {
+          await client.jobs.get({ external: 'CCC-2026-04817' });
+          ok++;
+        } catch (e) {
+          if (!(e instanceof partly.PartlyError)) throw e;
+          errors[e.name] = (errors[e.name] || 0) + 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   await client.close();
   const accounted = ok + Object.values(errors).reduce((x, y) => x + y, 0);
-  console.log(JSON.stringify({
-    calls, concurrency, ok, errors, accounted, wall_s: wall, cpu_s: (cpu.user + cpu.system) / 1e6,
-    calls_per_s: calls / wall, rss_start_kb: rssStart, rss_end_kb: rssKb(), max_rss_kb: process.resourceUsage().maxRSS,
-  }));
+  console.log(
+    JSON.stringify({
+      calls,
+      concurrency,
+      ok,
+      errors,
+      accounted,
+      wall_s: wall,
+      cpu_s: (cpu.user + cpu.system) / 1e6,
+      calls_per_s: calls / wall,
+      rss_start_kb: rssStart,
+      rss_end_kb: rssKb(),
+      max_rss_kb: process.resourceUsage().maxRSS,
+    }),
+  );
   process.exit(accounted === calls ? 0 : 1);
 }
 
@@ -78,16 +115,29 @@ if (a.client === 'partly') {
   const client = new Client({ apiKey: KEY, integrationId: INTEGRATION, baseUrl: a.url });
   call = (i) => {
     switch (a.scenario) {
-      case 'get': case 'memory': return client.jobs.get({ external: 'CCC-2026-04817' });
-      case 'insert': return client.jobs.insert({ external: 'BENCH-1', data: { repairer_site_id: SITE, claim_number: `CLM-${i}` }, ifExists: 'update' });
-      case 'prepare': return client.tier1.prepare(body('prepare', i)[1].identifiers);
-      default: throw new Error(`unknown scenario ${a.scenario}`);
+      case 'get':
+      case 'memory':
+        return client.jobs.get({ external: 'CCC-2026-04817' });
+      case 'insert':
+        return client.jobs.insert({
+          external: 'BENCH-1',
+          data: { repairer_site_id: SITE, claim_number: `CLM-${i}` },
+          ifExists: 'update',
+        });
+      case 'prepare':
+        return client.tier1.prepare(body('prepare', i)[1].identifiers);
+      default:
+        throw new Error(`unknown scenario ${a.scenario}`);
     }
   };
 } else if (a.client === 'fetch') {
   call = async (i) => {
     const [method, b] = body(a.scenario, i);
-    const r = await fetch(`${a.url}/api/2026-01/${method}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(b) });
+    const r = await fetch(`${a.url}/api/2026-01/${method}`, {
+      method: 'POST',
+      headers: HEADERS,
+      body: JSON.stringify(b),
+    });
     if (!r.ok) throw new Error(`status ${r.status}`);
     return r.json();
   };
@@ -96,7 +146,12 @@ if (a.client === 'partly') {
   const dispatcher = new Agent({ connections: Math.max(concurrency, 1) });
   call = async (i) => {
     const [method, b] = body(a.scenario, i);
-    const r = await request(`${a.url}/api/2026-01/${method}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(b), dispatcher });
+    const r = await request(`${a.url}/api/2026-01/${method}`, {
+      method: 'POST',
+      headers: HEADERS,
+      body: JSON.stringify(b),
+      dispatcher,
+    });
     if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
     return r.body.json();
   };
@@ -126,7 +181,13 @@ const t0 = process.hrtime.bigint();
 await run(calls);
 const wall = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
-console.log(JSON.stringify({
-  calls, wall_s: wall, cpu_s: (cpu.user + cpu.system) / 1e6,
-  max_rss_kb: process.resourceUsage().maxRSS, rss_after_warm_kb: rssAfterWarm, rss_end_kb: rssKb(),
-}));
+console.log(
+  JSON.stringify({
+    calls,
+    wall_s: wall,
+    cpu_s: (cpu.user + cpu.system) / 1e6,
+    max_rss_kb: process.resourceUsage().maxRSS,
+    rss_after_warm_kb: rssAfterWarm,
+    rss_end_kb: rssKb(),
+  }),
+);

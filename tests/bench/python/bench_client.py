@@ -5,6 +5,7 @@ Makes ``--calls`` calls of one scenario with ``--concurrency`` in flight through
 headers, JSON decoded into Python objects and one shared connection pool, and prints one JSON
 line: wall seconds, CPU seconds (user + system, all threads), peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -250,9 +251,17 @@ async def soak(url: str, n: int, concurrency: int) -> dict[str, Any]:
     wall = time.perf_counter() - t0
     await c.close()
     return {
-        "calls": n, "concurrency": concurrency, "ok": ok, "errors": errors, "accounted": ok + sum(errors.values()),
-        "wall_s": wall, "cpu_s": cpu_s() - c0, "calls_per_s": n / wall, "rss_start_kb": rss_start,
-        "rss_end_kb": rss_kb(), "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "calls": n,
+        "concurrency": concurrency,
+        "ok": ok,
+        "errors": errors,
+        "accounted": ok + sum(errors.values()),
+        "wall_s": wall,
+        "cpu_s": cpu_s() - c0,
+        "calls_per_s": n / wall,
+        "rss_start_kb": rss_start,
+        "rss_end_kb": rss_kb(),
+        "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
 
@@ -269,6 +278,7 @@ def main() -> None:
     elif a.scenario in ("bulk", "bulk-sequential"):
         out = bulk(a.client, a.url, a.calls, a.concurrency)
     elif a.client.endswith("-async") or a.client == "aiohttp":
+
         async def go() -> dict[str, Any]:
             call, closer = await async_caller(a.client, a.scenario, a.url, a.concurrency)
 
