@@ -5,23 +5,41 @@
 // stable `code` (the core's `ErrorKind::code()`, e.g. `PARTLY_NOT_FOUND`) and the error's fields.
 // `fromNative` picks the class that code names and copies the fields, camelCase.
 
-/** Fields every PartlyError may carry, in the order they are shown. */
-const FIELDS = ['status', 'errorType', 'body', 'method', 'attempts', 'traceId', 'requestId', 'retryAfter', 'retryable'];
+/**
+ * Fields every PartlyError may carry, in the order they are shown: the core's
+ * `partly::shapes::ERROR`, camelCase (`code` is `errorType`: `code` is the class code here).
+ * test/shapes.test.js fails when this list and the core's drift apart.
+ */
+const FIELDS = [
+  'detail',
+  'method',
+  'status',
+  'errorType',
+  'body',
+  'attempts',
+  'traceId',
+  'requestId',
+  'retryAfter',
+  'retryable',
+];
 
 class PartlyError extends Error {
   /**
    * @param {string} message
-   * @param {object} [fields] code, status, errorType, body, method, attempts, traceId,
+   * @param {object} [fields] code, detail, status, errorType, body, method, attempts, traceId,
    *   requestId, retryAfter, retryable, cause
    */
   constructor(message, fields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
-    this.code = fields.code === undefined || fields.code === null ? new.target.code : fields.code;
+    const classCode = /** @type {{ code?: string }} */ (/** @type {unknown} */ (new.target)).code;
+    this.code = fields.code === undefined || fields.code === null ? classCode : fields.code;
     for (const key of FIELDS) {
       const value = fields[key];
       if (value !== undefined && value !== null) this[key] = value;
     }
     if (this.attempts === undefined) this.attempts = 0;
+    if (this.detail === undefined) this.detail = message;
+    if (this.retryable === undefined) this.retryable = false;
   }
 }
 
@@ -65,7 +83,8 @@ const CLASSES = {
   ServerError: [ServerError, 'PARTLY_SERVER'],
   AbortError: [AbortError, ABORT_CODE],
 };
-for (const [name, [cls, code]] of Object.entries(CLASSES)) {
+for (const [name, entry] of Object.entries(CLASSES)) {
+  const [cls, code] = /** @type {[typeof PartlyError, string]} */ (/** @type {unknown} */ (entry));
   // `name` on the prototype (as Node's own errors do): `err.name`, stack headers and
   // util.inspect say `NotFoundError`, without an own enumerable property on every instance.
   Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
@@ -106,4 +125,5 @@ module.exports = {
   fromNative,
   abortError,
   CLASSES,
+  FIELDS,
 };

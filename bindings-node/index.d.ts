@@ -40,6 +40,31 @@ export interface ClientOptions {
    * `NODE_EXTRA_CA_CERTS`). A missing file, or one with no certificate, is a {@link ValidationError}.
    */
   caBundle?: string;
+  /**
+   * Where the SDK's log records go: an object with `debug`, `info`, `warn` and `error` methods
+   * (`console`, pino, winston). The records, levels and scrubbing are those of the Python
+   * package's `logging` logger `partly`: one `debug` line per attempt, `info` per retry, `warn`
+   * for a call that finally fails after retries or could not reach the server (a single error
+   * answer, such as a 404, stays at `debug`). No record holds a secret. Silent by default.
+   */
+  logger?: Logger;
+  /**
+   * The level records reach the `logger` at: `'debug'`, `'info'`, `'warn'`, `'error'` or
+   * `'off'`. Default: `PARTLY_LOG` from the environment, else `'warn'` when a `logger` is given,
+   * else `'off'`. A level without a `logger` logs to `console`.
+   */
+  logLevel?: LogLevel;
+}
+
+/** The levels of {@link ClientOptions.logLevel}. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
+
+/** What {@link ClientOptions.logger} must have (as openai-node's and many other SDKs' loggers). */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
 }
 
 /** Options of {@link diagnostics}. */
@@ -104,6 +129,11 @@ export interface GenericCallOptions extends CallOptions {
    * timeouts and 5xx answers are retried too. Ignored for the methods the SDK knows.
    */
   idempotent?: boolean;
+  /**
+   * For a method the SDK does not know: `false` sends it without credentials (a method that
+   * needs none, called by a client that has none). Default `true`. Ignored for known methods.
+   */
+  auth?: boolean;
 }
 
 /** The client's settings in force, without secrets. */
@@ -372,11 +402,12 @@ export declare class Client {
    */
   call<T = unknown>(method: string, body?: Record<string, unknown> | null, options?: GenericCallOptions): Promise<T>;
   /**
-   * Cancels every call in flight (they reject with {@link AbortError}, their HTTP requests are
-   * dropped) and makes later calls reject with {@link ValidationError} ("the client is closed"),
-   * as in the Python package. Idempotent.
+   * Makes later calls reject with {@link ValidationError} ("the client is closed") and lets
+   * calls in flight finish, as in the Python package; resolves once they have settled. With
+   * `{ abort: true }` it stops them instead (they reject with {@link AbortError}, their HTTP
+   * requests are dropped). Idempotent.
    */
-  close(): Promise<void>;
+  close(options?: { abort?: boolean }): Promise<void>;
   /** {@link diagnostics} with this client's settings. */
   diagnostics(options?: { signal?: AbortSignal }): Promise<Diagnostics>;
   /** Whether {@link close} was called. */
@@ -396,7 +427,7 @@ export interface AuthorizeUrlParams {
   clientId: string;
   /** Where Partly sends the browser back, exactly as registered with Partly. */
   redirectUrl: string;
-  /** What the integration asks for: today `["repairer"]` or `["supplier"]`. */
+  /** What the integration asks for: today `["repairer"]` or `["supplier"]`. Required (no default). */
   scopes: string[];
   /**
    * Another authorize page (staging, tests). Default `https://app.partly.com/auth/integration/authorize`.
@@ -421,9 +452,11 @@ export declare function authorizeUrl(params: AuthorizeUrlParams): AuthorizeUrl;
 
 /**
  * Whether the `state` that came back with the redirect equals the one sent, compared in
- * constant time. An empty expected state, or a received value that is not a string, never matches.
+ * constant time. An empty expected state, or a received value that is not a string, never
+ * matches (as in Python and Rust).
+ * @throws {ValidationError} when `expected` is not a string.
  */
-export declare function verifyState(expected: string, received: string | undefined | null): boolean;
+export declare function verifyState(expected: string, received: unknown): boolean;
 
 /** A fresh random OAuth `state`: 32 bytes from the operating system, as 64 hex characters. */
 export declare function generateState(): string;
@@ -472,6 +505,8 @@ export declare const VERSION: string;
 export interface ErrorFields {
   /** Stable code; defaults to the class's. */
   code?: string;
+  /** The server's own message (defaults to the message). */
+  detail?: string;
   /** HTTP status. */
   status?: number;
   /** The error `type` the server sent (`"not_found"`). */
@@ -502,6 +537,12 @@ export declare class PartlyError extends Error {
   constructor(message: string, fields?: ErrorFields);
   /** Stable machine-readable code, e.g. `"PARTLY_NOT_FOUND"` (`"ABORT_ERR"` for {@link AbortError}). */
   readonly code: string;
+  /**
+   * What went wrong without the context `message` adds: the server's own message when it sent
+   * one (`message` is the whole line: `jobs.get: HTTP 404 not_found: ...`). The same field as
+   * Python's `err.detail` and Rust's `err.detail()`.
+   */
+  readonly detail: string;
   /** HTTP status, for answers from the server (and {@link DecodeError}). */
   readonly status?: number;
   /** The error `type` the server sent (`"not_found"`), when it sent one. */
@@ -519,7 +560,7 @@ export declare class PartlyError extends Error {
   /** The server's `Retry-After` in seconds, when it sent one. */
   readonly retryAfter?: number;
   /** Whether this kind of failure may be cured by a retry (connect errors, timeouts, 408, 429, 5xx). */
-  readonly retryable?: boolean;
+  readonly retryable: boolean;
 }
 
 /** Bad input, found before any request was sent. The message names the argument. `code`: `PARTLY_VALIDATION`. */

@@ -70,7 +70,9 @@ function isSignal(value) {
 
 const MARK = '\u0001';
 const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
-const RAW_JSON = typeof JSON.rawJSON === 'function';
+/** `JSON.rawJSON` (Node 21 and later; not in the es2022 lib's declarations). */
+const rawJSON = /** @type {{ rawJSON?: (text: string) => unknown }} */ (/** @type {unknown} */ (JSON)).rawJSON;
+const RAW_JSON = typeof rawJSON === 'function';
 let losslessMade = 0;
 
 /**
@@ -87,6 +89,8 @@ class LosslessNumber {
       const got = typeof text === 'string' ? JSON.stringify(text) : typeName(text);
       throw new ValidationError(`LosslessNumber takes the text of a JSON number such as "1e400", got ${got}`);
     }
+    /** The exact text of the number. @type {string} */
+    this.value;
     Object.defineProperty(this, 'value', { value: text, enumerable: true });
     losslessMade += 1;
     Object.freeze(this);
@@ -119,7 +123,7 @@ class LosslessNumber {
   }
 
   toJSON() {
-    return RAW_JSON ? JSON.rawJSON(this.value) : this.value;
+    return RAW_JSON && rawJSON ? rawJSON(this.value) : this.value;
   }
 
   [util.inspect.custom]() {
@@ -194,6 +198,7 @@ function callOptions(opts, known = CALL_OPTIONS) {
       timeoutMs: optional(o.timeoutMs, 'number', 'timeoutMs'),
       maxRetries: optional(o.maxRetries, 'number', 'maxRetries'),
       idempotent: optional(o.idempotent, 'boolean', 'idempotent'),
+      auth: optional(o.auth, 'boolean', 'auth'),
     },
   };
 }
@@ -214,10 +219,11 @@ function unwrap(outcome) {
 const waiting = new Map();
 let nextId = 0;
 
-function dispatch(id, jsonText, outcome) {
+function dispatch(id, jsonText, outcome, logs) {
   const call = waiting.get(id);
   if (call === undefined) return; // aborted: already rejected
   waiting.delete(id);
+  if (logs !== undefined && logs !== null) call.log(logs);
   call.settle(jsonText, outcome);
 }
 
@@ -225,13 +231,31 @@ const completions = native.createCompletions(dispatch);
 
 /** @internal One call waiting for its native outcome. */
 class Call {
-  constructor(finish) {
+  constructor(finish, logger) {
     this.finish = finish;
+    this.logger = logger;
     this.settled = false;
     this.resolve = undefined;
     this.reject = undefined;
     this.signal = undefined;
     this.onAbort = undefined;
+  }
+
+  /**
+   * Hands the call's log records (`[method, message]` pairs, the core's records at the client's
+   * level) to the client's logger, in order, before the call settles. A logger that throws is
+   * ignored: logging never fails a call.
+   */
+  log(logs) {
+    const logger = this.logger;
+    if (logger === undefined) return;
+    for (const [level, message] of logs) {
+      try {
+        logger[level](message);
+      } catch {
+        // the application's logger failed: the call goes on
+      }
+    }
   }
 
   /** Called by `dispatch`, which must never throw (it runs in a native callback). */
@@ -258,9 +282,13 @@ class Call {
 /** @internal Runs native calls for one client. Holds no secret. */
 class Caller {
   #native;
+  /** Promises of this client's calls in flight (for a graceful `close()`). */
+  #pending = new Set();
+  #logger;
 
-  constructor(nativeClient) {
+  constructor(nativeClient, logger) {
     this.#native = nativeClient;
+    this.#logger = logger;
   }
 
   /**
@@ -279,7 +307,7 @@ class Caller {
       if (signal && signal.aborted) return Promise.reject(abortError(signal));
       nextId = (nextId + 1) >>> 0;
       id = nextId;
-      call = new Call(finish);
+      call = new Call(finish, this.#logger);
       promise = new Promise((resolve, reject) => {
         call.resolve = resolve;
         call.reject = reject;
@@ -289,6 +317,9 @@ class Caller {
       return Promise.reject(error);
     }
     waiting.set(id, call);
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
     if (signal) {
       const onAbort = () => {
         if (call.settled) return;
@@ -306,6 +337,11 @@ class Caller {
 
   get native() {
     return this.#native;
+  }
+
+  /** Resolves (never rejects) once every call in flight has settled. */
+  settledAll() {
+    return Promise.allSettled([...this.#pending]).then(() => undefined);
   }
 }
 
@@ -510,7 +546,25 @@ const CLIENT_OPTIONS = [
   'allowInsecureHttp',
   'proxy',
   'caBundle',
+  'logger',
+  'logLevel',
 ];
+
+const LOGGER_METHODS = ['debug', 'info', 'warn', 'error'];
+
+/** `logger`: an object with debug, info, warn and error methods (`console`, pino, winston). */
+function loggerOption(value) {
+  if (value === undefined || value === null) return undefined;
+  const ok =
+    (typeof value === 'object' || typeof value === 'function') &&
+    LOGGER_METHODS.every((m) => typeof value[m] === 'function');
+  if (!ok) {
+    throw new ValidationError(
+      `logger must be an object with ${LOGGER_METHODS.join(', ')} methods (such as console), got ${typeName(value)}`,
+    );
+  }
+  return value;
+}
 
 /** `proxy`: a URL string, `false` for none, or unset for the environment's. */
 function proxyOption(value) {
@@ -526,13 +580,15 @@ class Client {
   #caller;
 
   /**
-   * @param {object} [options] apiKey, integrationId, baseUrl, timeoutMs, maxRetries,
-   *   allowInsecureHttp, proxy, caBundle. Unset ones come from PARTLY_API_KEY,
+   * @param {object} [options_] apiKey, integrationId, baseUrl, timeoutMs, maxRetries,
+   *   allowInsecureHttp, proxy, caBundle, logger, logLevel. Unset ones come from PARTLY_API_KEY,
    *   PARTLY_INTEGRATION_ID and PARTLY_BASE_URL (proxies from HTTPS_PROXY, HTTP_PROXY,
    *   ALL_PROXY and NO_PROXY; extra roots from NODE_EXTRA_CA_CERTS), then the core's defaults.
    */
   constructor(options_ = {}) {
     const o = options(options_, 'options', CLIENT_OPTIONS);
+    const logger = loggerOption(o.logger);
+    /** @type {Record<string, string>} */
     const env = {};
     for (const name of ENV_VARS) {
       const value = process.env[name];
@@ -550,11 +606,15 @@ class Client {
         caBundle: optional(o.caBundle, 'string', 'caBundle'),
         env,
         runtime: RUNTIME,
+        logLevel: optional(o.logLevel, 'string', 'logLevel'),
+        hasLogger: logger !== undefined,
       },
       completions,
     );
     if (!(made instanceof native.NativeClient)) throw fromNative(made);
-    this.#caller = new Caller(made);
+    // Records go to the logger given, or to the console when only a level was asked for (the
+    // core decides the level: logLevel, else PARTLY_LOG, else warn with a logger, else off).
+    this.#caller = new Caller(made, logger === undefined ? console : logger);
     // The namespaces, read-only: `jobs` (get, insert), `tier1` (prepare, prepareAll),
     // `integrations` (insert).
     const readOnly = (value) => ({ value, enumerable: true, writable: false, configurable: false });
@@ -578,7 +638,7 @@ class Client {
         return this.#caller.native.call(id, method, json(body, 'body'), o);
       },
       unwrap,
-      [...CALL_OPTIONS, 'idempotent'],
+      [...CALL_OPTIONS, 'idempotent', 'auth'],
     );
   }
 
@@ -591,12 +651,19 @@ class Client {
   }
 
   /**
-   * Cancels every call in flight (they reject with AbortError) and refuses new ones (they
-   * reject with ValidationError). Idempotent. Resolves once done; nothing else needs releasing.
+   * Refuses new calls (they reject with ValidationError) and lets calls in flight finish, as
+   * in Python; resolves once they have settled. `close({ abort: true })` stops them instead
+   * (they reject with AbortError), as aborting each call's signal would. Idempotent.
    */
-  close() {
-    this.#caller.native.close();
-    return Promise.resolve();
+  close(opts) {
+    let abort;
+    try {
+      abort = optional(options(opts, 'close options', ['abort']).abort, 'boolean', 'abort') === true;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#caller.native.close(abort);
+    return this.#caller.settledAll();
   }
 
   /** Whether `close()` was called. */
@@ -676,9 +743,10 @@ function authorizeUrl(params) {
 
 /** Whether the `state` Partly sent back equals the one you sent (constant-time). */
 function verifyState(expected, received) {
-  if (typeof expected !== 'string') throw new ValidationError(`expected must be a string, got ${typeName(expected)}`);
-  if (typeof received !== 'string') return false;
-  return native.verifyState(expected, received);
+  // A value that is not a string goes in as undefined: the core decides (expected: a
+  // ValidationError; received: false).
+  const text = (v) => (typeof v === 'string' ? v : undefined);
+  return unwrap(native.verifyState(text(expected), text(received)));
 }
 
 /** A fresh random OAuth `state` (64 hex characters). */

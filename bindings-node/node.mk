@@ -26,6 +26,8 @@ build-node: $(NODE_TOOLS_STAMP)
 test-node: build-node browser-deps
 	cd $(NODE_DIR) && node --test test/*.test.js test/*.test.mjs
 	cd $(NODE_DIR) && ./node_modules/.bin/tsc -p tsconfig.json --strict --noEmit
+	cd $(NODE_DIR) && ./node_modules/.bin/tsc -p tsconfig.facade.json
+	@echo "tsc (checkJs): index.js, errors.js and testing.js call the native module as napi's native.d.ts declares it"
 	@echo "tsc --strict --noEmit: the TypeScript example and declarations type-check"
 
 ## demo-node: the Node quickstart against a partly-mock started by scripts/with-mock.sh

@@ -48,6 +48,11 @@ pub struct ClientOptionsInput {
     pub env: Option<std::collections::HashMap<String, String>>,
     /// The runtime reported in the user agent (`node 20.20.2`).
     pub runtime: Option<String>,
+    /// `logLevel`: the level the `logger` gets records at (default: `PARTLY_LOG`, else `warn`
+    /// with a logger, else `off`).
+    pub log_level: Option<String>,
+    /// Whether a `logger` was given.
+    pub has_logger: Option<bool>,
 }
 
 /// The client's settings in force, without secrets (for `util.inspect`).
@@ -71,8 +76,13 @@ pub struct ClientDescription {
     pub closed: bool,
 }
 
-fn build(options: ClientOptionsInput) -> Result<partly::Client, partly::Error> {
+fn build(options: ClientOptionsInput) -> Result<(partly::Client, partly::logging::LogLevel), partly::Error> {
     let env = options.env.unwrap_or_default();
+    let log_level = partly::logging::LogLevel::effective(
+        options.log_level.as_deref(),
+        env.get(partly::logging::ENV_LOG).map(String::as_str),
+        options.has_logger == Some(true),
+    )?;
     let mut b = ClientBuilder::from_env_with(|name| env.get(name).cloned());
     if let Some(key) = options.api_key {
         b = b.api_key(key);
@@ -107,7 +117,7 @@ fn build(options: ClientOptionsInput) -> Result<partly::Client, partly::Error> {
         version: crate::VERSION.into(),
         runtime: options.runtime.unwrap_or_else(|| "node".into()),
     });
-    b.build()
+    Ok((b.build()?, log_level))
 }
 
 /// A client of the Partly API (the `Client` of `index.js` holds one).
@@ -122,7 +132,11 @@ pub struct NativeClient {
 #[napi(catch_unwind)]
 pub fn create_client(options: ClientOptionsInput, completions: &Completions) -> Either<NativeClient, ErrorInfo> {
     match runtime::guard(|| build(options)) {
-        Ok(Ok(client)) => Either::A(NativeClient { client, calls: Arc::default(), channel: completions.channel() }),
+        Ok(Ok((client, log_level))) => Either::A(NativeClient {
+            client,
+            calls: Arc::new(CallRegistry::with_log_level(log_level)),
+            channel: completions.channel(),
+        }),
         Ok(Err(e)) => Either::B(ErrorInfo::from(&e)),
         Err(panic) => Either::B(panic.error.unwrap_or_else(|| crate::error::internal("no error"))),
     }
@@ -382,10 +396,11 @@ impl NativeClient {
         self.calls.cancel(call_id)
     }
 
-    /// Refuses new calls and stops every call in flight; returns how many were stopped.
+    /// Refuses new calls; with `abort`, also stops every call in flight (otherwise they
+    /// finish). Returns how many were stopped.
     #[napi(catch_unwind)]
-    pub fn close(&self) -> u32 {
-        u32::try_from(self.calls.close()).unwrap_or(u32::MAX)
+    pub fn close(&self, abort: Option<bool>) -> u32 {
+        u32::try_from(self.calls.close(abort == Some(true))).unwrap_or(u32::MAX)
     }
 
     /// Calls in flight (for tests and diagnostics).
@@ -398,5 +413,29 @@ impl NativeClient {
 /// The names of the environment variables the core reads.
 #[napi(catch_unwind)]
 pub fn env_var_names() -> Vec<String> {
-    partly::config::ENV_VARS.iter().chain([&partly::network::NODE_EXTRA_CA_CERTS]).map(|s| s.to_string()).collect()
+    partly::config::ENV_VARS
+        .iter()
+        .chain([&partly::network::NODE_EXTRA_CA_CERTS, &partly::logging::ENV_LOG])
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The core's shapes (`partly::shapes::ALL`), for the drift test of `index.d.ts` and
+/// `errors.js`: `[{ name, fields: [{ name, ty, doc, node }] }]`, `node` the error field's Node name.
+#[napi(catch_unwind)]
+pub fn shapes() -> serde_json::Value {
+    let mut all = partly::shapes::all_as_json();
+    if let Some(list) = all.as_array_mut() {
+        for shape in list {
+            let is_error = shape["name"] == partly::shapes::ERROR.name;
+            if let Some(fields) = shape["fields"].as_array_mut() {
+                for f in fields {
+                    let name = f["name"].as_str().unwrap_or_default().to_string();
+                    let node = if is_error { partly::shapes::node_error_field(&name) } else { name };
+                    f["node"] = serde_json::Value::String(node);
+                }
+            }
+        }
+    }
+    all
 }

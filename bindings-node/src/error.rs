@@ -20,8 +20,10 @@ pub struct ErrorInfo {
     pub code: String,
     /// The class to instantiate (`NotFoundError`, `AbortError`, `PartlyError`).
     pub name: String,
-    /// The core error's `Display`.
+    /// The core error's `Display` (options named as in Node: `partly::naming::for_node`).
     pub message: String,
+    /// The core error's `detail()`: the server's own message, without the context `message` adds.
+    pub detail: Option<String>,
     /// HTTP status, for errors answered by the server (and decode errors).
     pub status: Option<u32>,
     /// The error `type` the server sent (`not_found`).
@@ -48,7 +50,8 @@ impl From<&partly::Error> for ErrorInfo {
         ErrorInfo {
             code: kind.code().to_string(),
             name: kind.class_name().to_string(),
-            message: e.to_string(),
+            message: partly::naming::for_node(&e.to_string()),
+            detail: Some(partly::naming::for_node(e.detail())),
             status: e.status().map(u32::from),
             error_type: e.code().map(str::to_string),
             body: e.body().map(str::to_string),
@@ -66,6 +69,7 @@ fn plain(code: &str, name: &str, message: String) -> ErrorInfo {
     ErrorInfo {
         code: code.to_string(),
         name: name.to_string(),
+        detail: Some(message.clone()),
         message,
         status: None,
         error_type: None,

@@ -16,6 +16,7 @@
 
 mod client;
 mod error;
+mod logging;
 mod models;
 mod oauth;
 mod runtime;

@@ -22,6 +22,8 @@ pub struct CallOptionsInput {
     pub max_retries: Option<f64>,
     /// For `call()` of a method the SDK does not know: safe to resend.
     pub idempotent: Option<bool>,
+    /// For `call()` of a method the SDK does not know: `false` sends it without credentials.
+    pub auth: Option<bool>,
 }
 
 /// The core's `CallOptions` from the JavaScript ones.
@@ -31,6 +33,7 @@ pub(crate) fn call_options(input: Option<CallOptionsInput>) -> Result<CallOption
         timeout: input.timeout_ms.map(|ms| partly::config::duration_from_millis(ms, "timeoutMs")).transpose()?,
         max_retries: input.max_retries.map(|n| retries(n, "maxRetries")).transpose()?,
         idempotent: input.idempotent,
+        auth: input.auth,
     })
 }
 

@@ -23,10 +23,11 @@ pub fn authorize_url(
     Outcome::from_result(made.map(|a| json!({ "url": a.url, "state": a.state })))
 }
 
-/// `partly::oauth::verify_state`: constant-time comparison.
+/// `partly::oauth::verify_state_checked`: constant-time comparison; `None` for a value that is
+/// not a string (the core decides what that means).
 #[napi(catch_unwind)]
-pub fn verify_state(expected: String, received: String) -> bool {
-    partly::oauth::verify_state(&expected, &received)
+pub fn verify_state(expected: Option<String>, received: Option<String>) -> Outcome {
+    Outcome::from_result(partly::oauth::verify_state_checked(expected.as_deref(), received.as_deref()).map(Value::Bool))
 }
 
 /// `partly::oauth::generate_state`.

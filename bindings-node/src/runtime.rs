@@ -104,9 +104,20 @@ struct Calls {
 #[derive(Default)]
 pub(crate) struct CallRegistry {
     calls: Mutex<Calls>,
+    /// The level the client logs its calls' records at (`off`: none are kept).
+    log_level: Option<partly::logging::LogLevel>,
 }
 
 impl CallRegistry {
+    /// A registry whose calls keep their log records at `level`.
+    pub(crate) fn with_log_level(level: partly::logging::LogLevel) -> Self {
+        let logs = level != partly::logging::LogLevel::Off;
+        if logs {
+            crate::logging::install();
+        }
+        CallRegistry { calls: Mutex::default(), log_level: logs.then_some(level) }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Calls> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -136,11 +147,15 @@ impl CallRegistry {
         sender.is_some_and(|tx| tx.send(Stop::Aborted).is_ok())
     }
 
-    /// Refuses new calls and stops every call in flight; returns how many were stopped.
-    pub(crate) fn close(&self) -> usize {
+    /// Refuses new calls; with `abort`, also stops every call in flight (otherwise they
+    /// finish). Returns how many were stopped.
+    pub(crate) fn close(&self, abort: bool) -> usize {
         let stopped: Vec<_> = {
             let mut calls = self.lock();
             calls.closed = true;
+            if !abort {
+                return 0;
+            }
             calls.in_flight.drain().map(|(_, tx)| tx).collect()
         };
         stopped.into_iter().map(|tx| tx.send(Stop::Closed)).filter(Result::is_ok).count()
@@ -160,6 +175,8 @@ struct Completion {
     id: u32,
     registry: Arc<CallRegistry>,
     outcome: Outcome,
+    /// The call's log records, for its client's `logger` (empty when it does not log).
+    logs: Vec<crate::logging::Line>,
 }
 
 struct Queue {
@@ -333,8 +350,14 @@ unsafe extern "C" fn drain(env: sys::napi_env, dispatch: sys::napi_value, contex
             // SAFETY: as above; a failed conversion delivers `undefined`, which the JavaScript
             // layer turns into an internal error.
             unsafe {
-                let mut args = [undefined; 3];
+                let mut args = [undefined; 4];
                 sys::napi_create_uint32(env, c.id, &mut args[0]);
+                if !c.logs.is_empty() {
+                    let logs: Vec<Vec<String>> = c.logs.into_iter().map(|(level, line)| vec![level, line]).collect();
+                    if let Ok(v) = Vec::<Vec<String>>::to_napi_value(env, logs) {
+                        args[3] = v;
+                    }
+                }
                 let outcome = c.outcome;
                 if outcome.error.is_none() && outcome.value.is_none() && outcome.report.is_none() {
                     if let Some(json) = outcome.json {
@@ -346,7 +369,7 @@ unsafe extern "C" fn drain(env: sys::napi_env, dispatch: sys::napi_value, contex
                     args[2] = v;
                 }
                 let mut ignored = std::ptr::null_mut();
-                let status = sys::napi_call_function(env, undefined, dispatch, 3, args.as_ptr(), &mut ignored);
+                let status = sys::napi_call_function(env, undefined, dispatch, 4, args.as_ptr(), &mut ignored);
                 if status == sys::Status::napi_pending_exception {
                     // `dispatch` never throws; should it, report it rather than lose it.
                     let mut error = std::ptr::null_mut();
@@ -380,7 +403,8 @@ where
     let registration = registry.register(id);
     let channel_ = Arc::clone(channel);
     let registry_ = Arc::clone(registry);
-    rt.spawn(async move {
+    let log = registry.log_level.map(crate::logging::CallLog::new);
+    let run = async move {
         let outcome = match registration {
             Err(refused) => refused,
             Ok(stop) => {
@@ -392,7 +416,17 @@ where
                 }
             }
         };
-        let wake = channel_.push(Completion { id, registry: registry_, outcome });
+        outcome
+    };
+    rt.spawn(async move {
+        let (outcome, logs) = match log {
+            Some(log) => {
+                let outcome = crate::logging::CALL_LOG.scope(log.clone(), run).await;
+                (outcome, log.take())
+            }
+            None => (run.await, Vec::new()),
+        };
+        let wake = channel_.push(Completion { id, registry: registry_, outcome, logs });
         if wake {
             // Wake the JavaScript thread once this worker has run the tasks that are ready, so
             // that one wake-up delivers every call they finish (tokio runs a yielded task

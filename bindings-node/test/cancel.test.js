@@ -129,7 +129,31 @@ test('prepareAll can be aborted; no progress is delivered after the abort', asyn
   assert.ok(requestsFor(mock, 'tier1.prepare').length < 100, 'the run stopped');
 });
 
-test('close() cancels every call in flight (AbortError) and refuses later ones (ValidationError)', async (t) => {
+test('close() refuses new calls at once and lets calls in flight finish, resolving once they have', async (t) => {
+  const mock = await startMock(t);
+  const client = mock.client();
+  mock.injectFault({ method: 'jobs.get', times: 3, delayMs: 300 });
+  const calls = Array.from({ length: 3 }, () => client.jobs.get({ external: EXT }));
+  await waitFor(() => requestsFor(mock, 'jobs.get').length === 3, 'the mock to log all three');
+  const closing = client.close();
+  assert.equal(client.closed, true);
+  const later = await rejection(client.jobs.get({ external: EXT }));
+  assert.ok(later instanceof ValidationError, String(later));
+  assert.ok(later.message.includes('client is closed'), later.message);
+  assert.equal(client.inFlight, 3, 'the three calls are still running');
+  await closing;
+  assert.equal(client.inFlight, 0, 'close() resolved after the calls settled');
+  const results = await Promise.allSettled(calls);
+  for (const r of results) {
+    assert.equal(r.status, 'fulfilled', String(r.reason));
+    assert.equal(r.value.external_id, EXT);
+  }
+  assert.equal(requestsFor(mock, 'jobs.get').length, 3, 'nothing sent after close');
+  const bad = await rejection(client.close({ abort: 'yes' }));
+  assert.ok(bad instanceof ValidationError && bad.message.includes('abort must be a boolean'), String(bad));
+});
+
+test('close({ abort: true }) cancels every call in flight (AbortError) and refuses later ones (ValidationError)', async (t) => {
   const mock = await startMock(t);
   const client = mock.client();
   mock.injectFault({ method: 'jobs.get', times: 5, delayMs: 5000 });
@@ -137,7 +161,7 @@ test('close() cancels every call in flight (AbortError) and refuses later ones (
   await waitFor(() => requestsFor(mock, 'jobs.get').length === 5, 'the mock to log all five');
   assert.equal(client.inFlight, 5);
   const closedAt = Date.now();
-  await client.close();
+  await client.close({ abort: true });
   const results = await Promise.allSettled(calls);
   assert.ok(Date.now() - closedAt < 200, 'in-flight calls settle at once');
   for (const r of results) {

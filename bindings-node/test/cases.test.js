@@ -145,6 +145,10 @@ function call(client, spec, opts) {
       );
     case 'call':
       return client.call(a.method, a.body, opts);
+    case 'oauth.authorize_url':
+      return partly.authorizeUrl({ clientId: a.client_id, redirectUrl: a.redirect_url, scopes: a.scopes });
+    case 'oauth.verify_state':
+      return partly.verifyState(a.expected, a.received);
     default:
       throw new Error(`unknown call ${spec.method}`);
   }
@@ -207,6 +211,7 @@ async function runCase(mock, raw) {
   const opts = {};
   if (kase.options && kase.options.timeout_ms !== undefined) opts.timeoutMs = kase.options.timeout_ms;
   if (kase.options && kase.options.max_retries !== undefined) opts.maxRetries = kase.options.max_retries;
+  if (kase.options && kase.options.auth !== undefined) opts.auth = kase.options.auth;
   const expect = kase.expect;
 
   let outcome;
@@ -245,12 +250,20 @@ async function runCase(mock, raw) {
     if ('code' in expect) assert.equal(e.errorType ?? null, expect.code, `${name}: errorType`);
     if ('attempts' in expect) assert.equal(e.attempts, expect.attempts, `${name}: attempts`);
     if ('retry_after' in expect) assert.equal(e.retryAfter ?? null, expect.retry_after, `${name}: retryAfter`);
-    if (expect.message_contains !== undefined) {
-      assert.ok(
-        e.message.includes(expect.message_contains),
-        `${name}: message ${JSON.stringify(e.message)} lacks ${expect.message_contains}`,
+    // Node names options in camelCase: message_contains_node, when given, is what Node shows.
+    const contains = expect.message_contains_node ?? expect.message_contains;
+    if (contains !== undefined) {
+      assert.ok(e.message.includes(contains), `${name}: message ${JSON.stringify(e.message)} lacks ${contains}`);
+    }
+    if (expect.message_once !== undefined) {
+      assert.equal(
+        e.message.split(expect.message_once).length - 1,
+        1,
+        `${name}: ${expect.message_once} once in ${e.message}`,
       );
     }
+    if ('retryable' in expect) assert.equal(e.retryable, expect.retryable, `${name}: retryable`);
+    if ('detail' in expect) assert.equal(e.detail, expect.detail, `${name}: detail`);
     if (expect.body_contains !== undefined) {
       assert.ok(
         (e.body || '').includes(expect.body_contains),
@@ -275,6 +288,7 @@ async function runCase(mock, raw) {
     assert.ok(!outcome.error, `${name}: expected success, got ${outcome.error && util.inspect(outcome.error)}`);
     const v = outcome.value;
     if (expect.result !== undefined) assertSubset(expect.result, v, name);
+    if ('result_equals' in expect) assert.deepEqual(v, expect.result_equals, `${name}: result`);
     for (const [k, n] of Object.entries(expect.result_string_len || {})) {
       assert.equal(typeof v[k] === 'string' ? v[k].length : null, n, `${name}: length of ${k}`);
     }

@@ -257,8 +257,8 @@ test('tier1.prepareAll validates its options before sending', async (t) => {
   const mock = await startMock(t);
   const client = mock.client();
   const cases = [
-    [{ batchSize: 0 }, 'batch_size'],
-    [{ batchSize: 101 }, 'batch_size'],
+    [{ batchSize: 0 }, 'batchSize must be 1 to 100'],
+    [{ batchSize: 101 }, 'batchSize must be 1 to 100'],
     [{ batchSize: 1.5 }, 'batchSize'],
     [{ concurrency: 0 }, 'concurrency'],
     [{ concurrency: 'many' }, 'concurrency'],
@@ -302,9 +302,9 @@ test('integrations.insert validates its request', async (t) => {
   const mock = await startMock(t);
   const installer = new Client({ baseUrl: mock.url });
   for (const [req, words] of [
-    [{ clientId: 'c', clientSecret: 's' }, 'access_code'],
-    [{ accessCode: 'a', clientSecret: 's' }, 'client_id'],
-    [{ accessCode: 'a', clientId: 'c', clientSecret: ' ' }, 'client_secret'],
+    [{ clientId: 'c', clientSecret: 's' }, 'accessCode is empty'],
+    [{ accessCode: 'a', clientSecret: 's' }, 'clientId is empty'],
+    [{ accessCode: 'a', clientId: 'c', clientSecret: ' ' }, 'clientSecret is empty'],
     [{ accessCode: 1, clientId: 'c', clientSecret: 's' }, 'accessCode must be a string'],
     [{ access_code: 'a' }, 'unknown option "access_code"'],
     [undefined, 'request is missing'],
@@ -405,7 +405,7 @@ test('jobs arguments are checked before anything is sent', async (t) => {
     [() => client.jobs.insert({ external: 'X', data: { repairer_site_id: 'nope' } }), 'job data'],
     [
       () => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID }, ifExists: 'merge' }),
-      'if_exists',
+      'ifExists "merge" is not one of',
     ],
     [
       () => client.jobs.insert({ external: 'X', data: { repairer_site_id: DEMO.DEMO_SITE_ID, vehicle: 'car' } }),
@@ -477,8 +477,8 @@ test('client settings: options, environment and defaults, checked and naming the
     [{ baseUrl: 'http://api.partly.example' }, 'clear text'],
     [{ baseUrl: 'not a url' }, 'not a valid URL'],
     [{ integrationId: 'nope' }, 'not a UUID'],
-    [{ apiKey: '' }, 'api_key is empty'],
-    [{ apiKey: 'has space' }, 'api_key contains whitespace'],
+    [{ apiKey: '' }, 'apiKey is empty'],
+    [{ apiKey: 'has space' }, 'apiKey contains whitespace'],
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ timeoutMs: -1 }, 'timeoutMs'],
     [{ maxRetries: -1 }, 'maxRetries'],
@@ -567,10 +567,10 @@ test('OAuth helpers: authorize URL with a fresh state, constant-time state check
   assert.match(generateState(), /^[0-9a-f]{64}$/);
   assert.notEqual(generateState(), generateState());
   for (const [params, words] of [
-    [{ clientId: '', redirectUrl: 'https://x/cb', scopes: ['repairer'] }, 'client_id'],
-    [{ clientId: 'c', redirectUrl: '/cb', scopes: ['repairer'] }, 'redirect_url'],
+    [{ clientId: '', redirectUrl: 'https://x/cb', scopes: ['repairer'] }, 'clientId is empty'],
+    [{ clientId: 'c', redirectUrl: '/cb', scopes: ['repairer'] }, 'redirectUrl "/cb" is not'],
     [{ clientId: 'c', redirectUrl: 'https://x/cb', scopes: [] }, 'scopes'],
-    [{ clientId: 'c', redirectUrl: 'https://x/cb' }, 'scopes'],
+    [{ clientId: 'c', redirectUrl: 'https://x/cb' }, 'scopes is missing or empty; there is no default'],
     [{ clientId: 'c', redirectUrl: 'https://x/cb', scopes: 'repairer' }, 'scopes must be an array'],
     [{ clientId: 'c', redirectUrl: 'https://x/cb', scopes: ['repairer'], endpoint: 'nope' }, 'endpoint'],
     [{ client_id: 'c' }, 'unknown option'],

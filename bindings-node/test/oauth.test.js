@@ -55,7 +55,10 @@ test('parseCallback checks the state and reads code or error', () => {
     (e) => e instanceof ValidationError && /does not match/.test(e.message) && !e.message.includes('ac_1'),
   );
   assert.throws(() => parseCallback('/cb?code=ac_1', 's1'), /has no `state`/);
-  assert.throws(() => parseCallback('/cb?code=ac_1&state=', ''), /expected_state is empty/);
+  assert.throws(
+    () => parseCallback('/cb?code=ac_1&state=', ''),
+    /expectedState is empty; pass the state of this attempt, as kept from authorizeUrl/,
+  );
   assert.throws(() => parseCallback('/cb?code=ac_1&state=s', undefined), /expectedState must be the string/);
   assert.throws(() => parseCallback(undefined, 's'), /urlOrQuery must be a string/);
 });

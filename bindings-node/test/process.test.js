@@ -80,7 +80,7 @@ test('an aborted call and a closed client leave nothing behind either', async (t
   const aborted = client.jobs.get({ external: 'x' }, { signal: AbortSignal.timeout(50) }).catch((e) => e.name);
   const closed = new Client({ baseUrl: process.env.MOCK_URL, apiKey: DEMO.DEMO_API_KEY, integrationId: DEMO.DEMO_INTEGRATION_ID });
   const cut = closed.jobs.get({ external: 'x' }).catch((e) => e.name);
-  setTimeout(() => closed.close(), 50);
+  setTimeout(() => closed.close({ abort: true }), 50);
   console.log(await aborted, await cut);
 })();`,
     20000,

@@ -244,6 +244,7 @@ impl Client {
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
         idempotent: Option<&Bound<'py, PyAny>>,
+        auth: Option<&Bound<'py, PyAny>>,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let method = models::req_str(method, "method")?;
@@ -253,6 +254,7 @@ impl Client {
         };
         let mut options = models::call_options(timeout, max_retries)?;
         options.idempotent = models::opt_bool(idempotent, "idempotent")?;
+        options.auth = models::opt_bool(auth, "auth")?;
         let client = self.core(py)?;
         Self::run(py, async move { Outcome::from_result(client.call_with(&method, body, &options).await) }, blocking)
     }
@@ -348,16 +350,12 @@ impl Client {
         Ok(self.core(py)?.config().network().proxy().display())
     }
 
-    /// `partly.diagnostics()` with this client's settings (a dict).
-    fn diagnostics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// `partly.diagnostics()` with this client's settings (a dict), or with `blocking=False` an
+    /// awaitable of it.
+    #[pyo3(signature = (*, blocking=true))]
+    fn diagnostics<'py>(&self, py: Python<'py>, blocking: bool) -> PyResult<Bound<'py, PyAny>> {
         let client = self.core(py)?;
-        Self::run(py, async move { Outcome::from_result(Ok::<_, partly::Error>(client.diagnostics().await)) }, true)
-    }
-
-    /// `diagnostics()` as an awaitable.
-    fn diagnostics_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.core(py)?;
-        Self::run(py, async move { Outcome::from_result(Ok::<_, partly::Error>(client.diagnostics().await)) }, false)
+        Self::run(py, async move { Outcome::from_result(Ok::<_, partly::Error>(client.diagnostics().await)) }, blocking)
     }
 
     /// Releases the connection pool. Calls made afterwards raise `ValidationError`.
@@ -371,7 +369,10 @@ impl Client {
         }
     }
 
-    #[pyo3(signature = (*, id=None, external=None, timeout=None, max_retries=None))]
+    /// `jobs_get`: the answer, or with `blocking=False` an awaitable of it (one native
+    /// method for `Client` and `AsyncClient`).
+    #[pyo3(signature = (*, id=None, external=None, timeout=None, max_retries=None, blocking=true))]
+    #[allow(clippy::too_many_arguments)]
     fn jobs_get<'py>(
         &self,
         py: Python<'py>,
@@ -379,23 +380,14 @@ impl Client {
         external: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_get_impl(py, id, external, timeout, max_retries, true)
+        self.jobs_get_impl(py, id, external, timeout, max_retries, blocking)
     }
 
-    #[pyo3(signature = (*, id=None, external=None, timeout=None, max_retries=None))]
-    fn jobs_get_async<'py>(
-        &self,
-        py: Python<'py>,
-        id: Option<&Bound<'py, PyAny>>,
-        external: Option<&Bound<'py, PyAny>>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_get_impl(py, id, external, timeout, max_retries, false)
-    }
-
-    #[pyo3(signature = (*, id=None, external=None, data=None, if_exists=None, timeout=None, max_retries=None))]
+    /// `jobs_insert`: the answer, or with `blocking=False` an awaitable of it (one native
+    /// method for `Client` and `AsyncClient`).
+    #[pyo3(signature = (*, id=None, external=None, data=None, if_exists=None, timeout=None, max_retries=None, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn jobs_insert<'py>(
         &self,
@@ -406,45 +398,24 @@ impl Client {
         if_exists: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_insert_impl(py, id, external, data, if_exists, timeout, max_retries, true)
+        self.jobs_insert_impl(py, id, external, data, if_exists, timeout, max_retries, blocking)
     }
 
-    #[pyo3(signature = (*, id=None, external=None, data=None, if_exists=None, timeout=None, max_retries=None))]
+    /// `tier1_prepare`: the answer, or with `blocking=False` an awaitable of it (one native
+    /// method for `Client` and `AsyncClient`).
+    #[pyo3(signature = (identifiers, *, timeout=None, max_retries=None, blocking=true))]
     #[allow(clippy::too_many_arguments)]
-    fn jobs_insert_async<'py>(
-        &self,
-        py: Python<'py>,
-        id: Option<&Bound<'py, PyAny>>,
-        external: Option<&Bound<'py, PyAny>>,
-        data: Option<&Bound<'py, PyAny>>,
-        if_exists: Option<&Bound<'py, PyAny>>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_insert_impl(py, id, external, data, if_exists, timeout, max_retries, false)
-    }
-
-    #[pyo3(signature = (identifiers, *, timeout=None, max_retries=None))]
     fn tier1_prepare<'py>(
         &self,
         py: Python<'py>,
         identifiers: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.tier1_prepare_impl(py, identifiers, timeout, max_retries, true)
-    }
-
-    #[pyo3(signature = (identifiers, *, timeout=None, max_retries=None))]
-    fn tier1_prepare_async<'py>(
-        &self,
-        py: Python<'py>,
-        identifiers: &Bound<'py, PyAny>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.tier1_prepare_impl(py, identifiers, timeout, max_retries, false)
+        self.tier1_prepare_impl(py, identifiers, timeout, max_retries, blocking)
     }
 
     /// Blocking `prepare_all`: `on_progress(dict)` is called on this thread after each request.
@@ -521,7 +492,10 @@ impl Client {
         )
     }
 
-    #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None))]
+    /// `integrations_insert`: the answer, or with `blocking=False` an awaitable of it (one native
+    /// method for `Client` and `AsyncClient`).
+    #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None, blocking=true))]
+    #[allow(clippy::too_many_arguments)]
     fn integrations_insert<'py>(
         &self,
         py: Python<'py>,
@@ -530,24 +504,15 @@ impl Client {
         client_secret: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.integrations_insert_impl(py, access_code, client_id, client_secret, timeout, max_retries, true)
+        self.integrations_insert_impl(py, access_code, client_id, client_secret, timeout, max_retries, blocking)
     }
 
-    #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None))]
-    fn integrations_insert_async<'py>(
-        &self,
-        py: Python<'py>,
-        access_code: &Bound<'py, PyAny>,
-        client_id: &Bound<'py, PyAny>,
-        client_secret: &Bound<'py, PyAny>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.integrations_insert_impl(py, access_code, client_id, client_secret, timeout, max_retries, false)
-    }
-
-    #[pyo3(signature = (method, body=None, *, timeout=None, max_retries=None, idempotent=None))]
+    /// `call`: the answer, or with `blocking=False` an awaitable of it (one native
+    /// method for `Client` and `AsyncClient`).
+    #[pyo3(signature = (method, body=None, *, timeout=None, max_retries=None, idempotent=None, auth=None, blocking=true))]
+    #[allow(clippy::too_many_arguments)]
     fn call<'py>(
         &self,
         py: Python<'py>,
@@ -556,21 +521,10 @@ impl Client {
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
         idempotent: Option<&Bound<'py, PyAny>>,
+        auth: Option<&Bound<'py, PyAny>>,
+        blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, method, body, timeout, max_retries, idempotent, true)
-    }
-
-    #[pyo3(signature = (method, body=None, *, timeout=None, max_retries=None, idempotent=None))]
-    fn call_async<'py>(
-        &self,
-        py: Python<'py>,
-        method: &Bound<'py, PyAny>,
-        body: Option<&Bound<'py, PyAny>>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-        idempotent: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, method, body, timeout, max_retries, idempotent, false)
+        self.call_impl(py, method, body, timeout, max_retries, idempotent, auth, blocking)
     }
 }
 

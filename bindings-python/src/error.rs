@@ -18,16 +18,11 @@ pub fn to_pyobject<'py>(py: Python<'py>, err: &partly::Error) -> PyResult<Bound<
     let module = errors_module(py)?;
     // A kind newer than errors.py still gets the common base class, never a bare RuntimeError.
     let class = module.getattr(err.kind().class_name()).or_else(|_| module.getattr("PartlyError"))?;
+    // The fields of `partly::shapes::ERROR`, by the core's names: declared once, in the core.
     let kwargs = PyDict::new(py);
-    kwargs.set_item("message", err.message())?;
-    kwargs.set_item("method", err.method())?;
-    kwargs.set_item("status", err.status())?;
-    kwargs.set_item("code", err.code())?;
-    kwargs.set_item("body", err.body())?;
-    kwargs.set_item("attempts", err.attempts())?;
-    kwargs.set_item("trace_id", err.trace_id())?;
-    kwargs.set_item("request_id", err.request_id())?;
-    kwargs.set_item("retry_after", err.retry_after().map(|d| d.as_secs_f64()))?;
+    for (name, value) in err.fields() {
+        kwargs.set_item(name, crate::models::from_json(py, &value)?)?;
+    }
     class.call((err.to_string(),), Some(&kwargs))
 }
 

@@ -69,6 +69,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<testing::MockServer>()?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
+    m.add_function(wrap_pyfunction!(oauth::shapes, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::generate_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::parse_callback, m)?)?;
 

@@ -159,6 +159,7 @@ pub fn call_options(
         timeout: opt_seconds(timeout, "timeout")?,
         max_retries: opt_count::<u32>(max_retries, "max_retries")?,
         idempotent: None,
+        auth: None,
     })
 }
 

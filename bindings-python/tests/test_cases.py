@@ -53,6 +53,11 @@ KNOWN_EXPECT = {
     "max_elapsed_ms",
     "trace_id_matches_request",
     "result_numbers",
+    "result_equals",
+    "retryable",
+    "detail",
+    "message_once",
+    "message_contains_node",
 }
 PLACEHOLDER = re.compile(r"\$(PAD\(\d+\)|[A-Z0-9_]+)")
 
@@ -189,6 +194,8 @@ class Runner:
             self.options["timeout"] = options["timeout_ms"] / 1000
         if "max_retries" in options:
             self.options["max_retries"] = options["max_retries"]
+        if "auth" in options:
+            self.options["auth"] = options["auth"]
         if "fault" in self.case:
             mock.inject_fault(self.case["fault"])
         self.logs = LogCapture()
@@ -223,6 +230,15 @@ class Runner:
             return c.integrations.insert(**args, **self.options).to_dict()
         if method == "call":
             return c.call(args["method"], args.get("body"), **self.options)
+        return self.call_plain(method, args)
+
+    def call_plain(self, method: str, args: Dict[str, Any]) -> Any:
+        """The calls that need no client (the OAuth helpers), the same in both runners."""
+        if method == "oauth.authorize_url":
+            auth = partly.oauth.authorize_url(args["client_id"], args["redirect_url"], args.get("scopes"))
+            return {"url": auth.url, "state": auth.state}
+        if method == "oauth.verify_state":
+            return partly.oauth.verify_state(args["expected"], args["received"])
         raise AssertionError(f"unknown call {method}")
 
     async def run_async(self) -> Any:
@@ -248,7 +264,7 @@ class Runner:
             return (await c.integrations.insert(**args, **self.options)).to_dict()
         if method == "call":
             return await c.call(args["method"], args.get("body"), **self.options)
-        raise AssertionError(f"unknown call {method}")
+        return self.call_plain(method, args)
 
     def check(self, result: Any, error: Optional[partly.PartlyError]) -> None:
         expect = self.case["expect"]
@@ -263,6 +279,12 @@ class Runner:
                 assert error.retry_after == pytest.approx(float(expect["retry_after"]))
             if "message_contains" in expect:
                 assert expect["message_contains"] in str(error)
+            if "message_once" in expect:
+                assert str(error).count(expect["message_once"]) == 1, str(error)
+            if "retryable" in expect:
+                assert error.retryable is expect["retryable"], repr(error)
+            if "detail" in expect:
+                assert error.detail == expect["detail"], repr(error)
             if "body_contains" in expect:
                 assert error.body is not None and expect["body_contains"] in error.body
             for secret in expect.get("secret_absent", []):
@@ -283,6 +305,8 @@ class Runner:
             assert error is None, f"expected a result, got {error!r}"
             if "result" in expect:
                 assert_subset(expect["result"], result)
+            if "result_equals" in expect:
+                assert result == expect["result_equals"]
             for pointer, text in expect.get("result_numbers", {}).items():
                 value = result
                 for part in pointer.strip("/").split("/"):

@@ -521,3 +521,23 @@ def test_blocking_call_releases_the_gil(client: partly.Client, mock: MockServer)
         stop.set()
         t.join()
     assert during > 10_000, f"another Python thread ran only {during} iterations during a 400 ms call"
+
+
+def test_close_lets_calls_in_flight_finish(mock: MockServer) -> None:
+    """The rule of every language: close() refuses new calls at once, calls in flight finish."""
+    mock.inject_fault(method="jobs.get", times=3, delay_ms=300)
+
+    async def main() -> None:
+        ac = mock.async_client()
+        calls = [asyncio.ensure_future(ac.jobs.get(external=DEMO_JOB_EXTERNAL_ID)) for _ in range(3)]
+        while len(mock.requests("jobs.get")) < 3:
+            await asyncio.sleep(0.01)
+        await ac.close()
+        assert ac.closed
+        with pytest.raises(partly.ValidationError, match="closed"):
+            await ac.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        jobs = await asyncio.gather(*calls)
+        assert [j.external_id for j in jobs] == [DEMO_JOB_EXTERNAL_ID] * 3
+
+    asyncio.run(main())
+    assert len(mock.requests("jobs.get")) == 3, "nothing sent after close"

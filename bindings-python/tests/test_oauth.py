@@ -22,8 +22,8 @@ def test_authorize_url() -> None:
     assert len(auth.state) == 64
     assert auth.state not in repr(auth)
     url, state = auth  # a NamedTuple
-    assert partly.oauth.authorize_url("my-client", "https://shop.example/cb").state != state
-    assert "scopes=%5B%22repairer%22%5D" in partly.oauth.authorize_url("c", "https://s.example/cb").url
+    assert partly.oauth.authorize_url("my-client", "https://shop.example/cb", ["repairer"]).state != state
+    assert "scopes=%5B%22repairer%22%5D" in partly.oauth.authorize_url("c", "https://s.example/cb", ["repairer"]).url
     custom = partly.oauth.authorize_url(
         "c", "https://s.example/cb", ("supplier",), endpoint="https://staging.example/auth"
     )
@@ -32,12 +32,15 @@ def test_authorize_url() -> None:
 
 def test_authorize_url_mistakes() -> None:
     with pytest.raises(partly.ValidationError, match="client_id is empty"):
-        partly.oauth.authorize_url("", "https://s.example/cb")
+        partly.oauth.authorize_url("", "https://s.example/cb", ["repairer"])
     with pytest.raises(partly.ValidationError, match="redirect_url"):
-        partly.oauth.authorize_url("c", "/cb")
+        partly.oauth.authorize_url("c", "/cb", ["repairer"])
+    # No default scope, as in Node and Rust: leaving scopes out is a ValidationError.
+    with pytest.raises(partly.ValidationError, match="scopes is missing or empty"):
+        partly.oauth.authorize_url("c", "https://s.example/cb")
     with pytest.raises(partly.ValidationError, match="scopes must be a list"):
         partly.oauth.authorize_url("c", "https://s.example/cb", "repairer")
-    with pytest.raises(partly.ValidationError, match="scopes is empty"):
+    with pytest.raises(partly.ValidationError, match="scopes is missing or empty"):
         partly.oauth.authorize_url("c", "https://s.example/cb", [])
     with pytest.raises(partly.ValidationError, match=r"scopes\[0\] must be a str"):
         partly.oauth.authorize_url("c", "https://s.example/cb", [1])  # type: ignore[list-item]
@@ -49,8 +52,12 @@ def test_verify_and_generate_state() -> None:
     assert partly.oauth.verify_state(s, s)
     assert not partly.oauth.verify_state(s, s[:-1])
     assert not partly.oauth.verify_state("", "")
-    with pytest.raises(partly.ValidationError, match="received is required"):
-        partly.oauth.verify_state(s, None)  # type: ignore[arg-type]
+    # A missing or non-str received state never matches (as in Node); a non-str expected one is
+    # the caller's mistake.
+    assert partly.oauth.verify_state(s, None) is False
+    assert partly.oauth.verify_state(s, 42) is False  # type: ignore[arg-type]
+    with pytest.raises(partly.ValidationError, match="expected must be the state"):
+        partly.oauth.verify_state(None, s)  # type: ignore[arg-type]
 
 
 def test_parse_callback() -> None:
@@ -115,7 +122,7 @@ def test_install_through_the_mock_authorize_page() -> None:
                 external=DEMO_JOB_EXTERNAL_ID
             )
             assert job.external_id == DEMO_JOB_EXTERNAL_ID
-        auth = partly.oauth.authorize_url(DEMO_CLIENT_ID, callback, endpoint=mock.url)
+        auth = partly.oauth.authorize_url(DEMO_CLIENT_ID, callback, ["repairer"], endpoint=mock.url)
         assert partly.oauth.parse_callback(_press(auth.url, "deny"), auth.state).denied
         mock.register_redirect_url("https://shop.example/cb")
         assert mock.redirect_urls() == [callback, "https://shop.example/cb"]

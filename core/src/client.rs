@@ -27,6 +27,10 @@ pub struct CallOptions {
     /// For [`Client::call`] of a method the SDK does not know: declare it safe to resend
     /// (a read, or idempotent), so timeouts and 5xx are retried too. Ignored for known methods.
     pub idempotent: Option<bool>,
+    /// For [`Client::call`] of a method the SDK does not know: `Some(false)` sends it without
+    /// credentials (a method that needs none, called by a client that has none). By default an
+    /// unknown method is authenticated. Ignored for known methods, whose table entry decides.
+    pub auth: Option<bool>,
 }
 
 impl CallOptions {
@@ -38,6 +42,11 @@ impl CallOptions {
     /// Options with this retry budget.
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
+        self
+    }
+    /// Options that send an unknown method with (`true`, the default) or without credentials.
+    pub fn auth(mut self, auth: bool) -> Self {
+        self.auth = Some(auth);
         self
     }
 }
@@ -76,8 +85,18 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// A builder with defaults and nothing from the environment.
+    /// A builder seeded from the environment, as the Python and Node clients are:
+    /// `PARTLY_API_KEY`, `PARTLY_INTEGRATION_ID`, `PARTLY_BASE_URL` (and the proxy variables).
+    /// Setters called on it win over the environment. For a builder that reads nothing from the
+    /// environment, use [`builder_without_env`](Client::builder_without_env).
     pub fn builder() -> ClientBuilder {
+        ClientBuilder::from_env()
+    }
+
+    /// A builder with every setting at its default and no `PARTLY_*` variable read (proxies
+    /// still come from the process's proxy variables unless [`ClientBuilder::no_proxy`] or
+    /// [`ClientBuilder::proxy`] says otherwise).
+    pub fn builder_without_env() -> ClientBuilder {
         ClientBuilder::new()
     }
 
@@ -156,14 +175,14 @@ impl Client {
         methods::validate_name(method)?;
         let spec = methods::lookup(method).unwrap_or(Method {
             name: "",
-            requires_auth: true,
+            requires_auth: options.auth != Some(false),
             resend: if options.idempotent == Some(true) { Resend::Safe } else { Resend::OnlyIfNotSent },
             answer_secrets: &[],
             empty_answer: false,
         });
         if !(body.is_object() || body.is_null()) {
             return Err(Error::validation(format!(
-                "{method}: the body must be a JSON object, got {}",
+                "the body must be a JSON object, got {}",
                 crate::models::json_type_name(&body)
             ))
             .with_method(method));
@@ -209,9 +228,10 @@ impl Client {
                 _ => "an integration id",
             };
             return Err(Error::validation(format!(
-                "{name} needs {missing}: pass api_key and integration_id (from integrations.insert) to the client, or set {} and {}",
+                "needs {missing}: pass api_key and integration_id (from integrations.insert) to the client, or set {} and {}{}",
                 defaults::ENV_API_KEY,
-                defaults::ENV_INTEGRATION_ID
+                defaults::ENV_INTEGRATION_ID,
+                if methods::lookup(name).is_none() { " (a method that needs none: call it with auth false)" } else { "" }
             ))
             .with_method(name));
         }

@@ -261,8 +261,15 @@ impl Error {
         self.inner.kind
     }
     /// The human message without the context `Display` adds (the server's `message` for an
-    /// API error when it sent one).
+    /// API error when it sent one). The same text as [`detail`](Error::detail).
     pub fn message(&self) -> &str {
+        &self.inner.message
+    }
+    /// The detail without the context `Display` adds: the server's own `message` for an API
+    /// error when it sent one, else what went wrong. The one name of this field in all three
+    /// languages (Python `err.detail`, Node `err.detail`; Node's `err.message` is the whole
+    /// `Display` line, as Python's `str(err)`).
+    pub fn detail(&self) -> &str {
         &self.inner.message
     }
     /// The wire name of the method called (`jobs.get`), when a call was involved.
@@ -302,8 +309,35 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ErrorKind::Connection | ErrorKind::Timeout => true,
-            _ => matches!(self.inner.status, Some(408 | 429 | 500 | 502 | 503 | 504)),
+            _ => self.inner.status.is_some_and(|s| crate::retry::RETRY_STATUSES.contains(&s)),
         }
+    }
+}
+
+impl Error {
+    /// The fields of [`shapes::ERROR`](crate::shapes::ERROR) as JSON, by their wire names: what
+    /// the bindings copy onto their error objects (one list, declared once).
+    pub fn fields(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::String(s.to_string()));
+        let mut m = serde_json::Map::new();
+        for field in crate::shapes::ERROR.fields {
+            let value = match field.name {
+                "detail" => Value::String(self.detail().to_string()),
+                "method" => text(self.method()),
+                "status" => self.status().map_or(Value::Null, Value::from),
+                "code" => text(self.code()),
+                "body" => text(self.body()),
+                "attempts" => Value::from(self.attempts()),
+                "trace_id" => text(self.trace_id()),
+                "request_id" => text(self.request_id()),
+                "retry_after" => self.retry_after().map_or(Value::Null, |d| Value::from(d.as_secs_f64())),
+                "retryable" => Value::Bool(self.is_retryable()),
+                _ => Value::Null,
+            };
+            m.insert(field.name.to_string(), value);
+        }
+        m
     }
 }
 

@@ -58,14 +58,17 @@ pub mod diagnostics;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod logging;
 pub mod methods;
 pub mod models;
+pub mod naming;
 pub mod network;
 pub mod numbers;
 pub mod oauth;
 mod retry;
 mod scrub;
 mod secret;
+pub mod shapes;
 mod trace;
 
 pub use api::{PrepareAllOptions, PrepareBatch, PrepareProgress, PrepareReport, ProgressCallback};

@@ -521,7 +521,7 @@ pub(crate) fn validate_prepare_batch(identifiers: &[VehicleIdentifier]) -> Resul
     let max = defaults::PREPARE_BATCH_MAX;
     if identifiers.is_empty() || identifiers.len() > max {
         return Err(Error::validation(format!(
-            "tier1.prepare takes 1 to {max} identifiers per request; got {}. Use prepare_all for any number",
+            "takes 1 to {max} identifiers per request; got {}. Use prepare_all for any number",
             identifiers.len()
         )));
     }

@@ -94,7 +94,9 @@ pub fn authorize_url_at<S: AsRef<str>>(
         )));
     }
     if scopes.is_empty() {
-        return Err(Error::validation("scopes is empty; ask for at least one, e.g. [\"repairer\"] or [\"supplier\"]"));
+        return Err(Error::validation(
+            "scopes is missing or empty; there is no default: ask for at least one, e.g. [\"repairer\"] or [\"supplier\"]",
+        ));
     }
     let scopes: Vec<&str> = scopes.iter().map(AsRef::as_ref).collect();
     if let Some(bad) = scopes.iter().find(|s| s.trim().is_empty()) {
@@ -115,6 +117,18 @@ pub fn authorize_url_at<S: AsRef<str>>(
 /// expected state never matches.
 pub fn verify_state(expected: &str, received: &str) -> bool {
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(received.as_bytes()))
+}
+
+/// [`verify_state`] for values that may not be text (a binding's dynamic arguments), with one
+/// answer in every language: `expected` is the caller's own value, so anything but text is a
+/// [`Validation`](crate::ErrorKind::Validation) error; `received` comes from the redirect (an
+/// attacker may send anything, or leave it out), so a missing or non-text one never matches:
+/// `Ok(false)`.
+pub fn verify_state_checked(expected: Option<&str>, received: Option<&str>) -> Result<bool, Error> {
+    let expected = expected.ok_or_else(|| {
+        Error::validation("expected must be the state string kept from authorize_url (e.g. in the session)")
+    })?;
+    Ok(received.is_some_and(|r| verify_state(expected, r)))
 }
 
 /// What Partly's redirect back to the integrator said, once its `state` was checked: an access

@@ -167,6 +167,13 @@ async fn run_call(client: &Client, call: &Value, opts: &CallOptions) -> Result<V
             Ok(serde_json::to_value(r).expect("json"))
         }
         "call" => client.call_with(s("method").expect("method"), args["body"].clone(), opts).await,
+        "oauth.authorize_url" => {
+            let scopes: Vec<&str> = args["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let a =
+                partly::oauth::authorize_url(s("client_id").unwrap_or(""), s("redirect_url").unwrap_or(""), &scopes)?;
+            Ok(serde_json::json!({"url": a.url, "state": a.state}))
+        }
+        "oauth.verify_state" => partly::oauth::verify_state_checked(s("expected"), s("received")).map(Value::Bool),
         other => panic!("unknown call {other}"),
     }
 }
@@ -281,6 +288,7 @@ async fn run_case(case: &Value, mock: &partly_mock::MockServer, big: &str) {
         if let Some(n) = case.pointer("/options/max_retries").and_then(Value::as_u64) {
             opts.max_retries = Some(n as u32);
         }
+        opts.auth = case.pointer("/options/auth").and_then(Value::as_bool);
         let calls = case.get("calls").and_then(Value::as_u64).unwrap_or(1);
         let mut outcome = Err(Error::validation("no call made"));
         let mut elapsed = Duration::ZERO;
@@ -315,6 +323,20 @@ async fn run_case(case: &Value, mock: &partly_mock::MockServer, big: &str) {
                 if let Some(m) = expect.get("message_contains").and_then(Value::as_str) {
                     assert!(e.to_string().contains(m), "{name}: message {e:?} lacks {m:?}");
                 }
+                // What Node shows: the same message with options named as in Node.
+                if let Some(m) = expect.get("message_contains_node").and_then(Value::as_str) {
+                    let node = partly::naming::for_node(&e.to_string());
+                    assert!(node.contains(m), "{name}: Node's message {node:?} lacks {m:?}");
+                }
+                if let Some(m) = expect.get("message_once").and_then(Value::as_str) {
+                    assert_eq!(e.to_string().matches(m).count(), 1, "{name}: {m:?} not exactly once in {e}");
+                }
+                if let Some(r) = expect.get("retryable").and_then(Value::as_bool) {
+                    assert_eq!(e.is_retryable(), r, "{name}: retryable");
+                }
+                if let Some(d) = expect.get("detail") {
+                    assert_eq!(Some(e.detail()), d.as_str(), "{name}: detail");
+                }
                 if let Some(b) = expect.get("body_contains").and_then(Value::as_str) {
                     assert!(e.body().unwrap_or("").contains(b), "{name}: body {:?} lacks {b:?}", e.body());
                 }
@@ -348,6 +370,9 @@ async fn run_case(case: &Value, mock: &partly_mock::MockServer, big: &str) {
             (None, Ok(v)) => {
                 if let Some(want) = expect.get("result") {
                     assert_subset(want, &v, name);
+                }
+                if let Some(want) = expect.get("result_equals") {
+                    assert_eq!(want, &v, "{name}: result");
                 }
                 if let Some(lens) = expect.get("result_string_len").and_then(Value::as_object) {
                     for (k, n) in lens {

@@ -363,13 +363,17 @@ class Client(_Settings):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
+        auth: Optional[bool] = None,
     ) -> Any:
         """Calls any method by its wire name (``"businesses.list"``) with a JSON body, with the
         same auth, retries, timeouts and errors as the typed methods; returns the JSON answer.
 
         A method the SDK does not know is resent only when the connection was never made,
-        unless ``idempotent=True`` says it is safe."""
-        return self._native.call(method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent)
+        unless ``idempotent=True`` says it is safe; it is sent with the client's credentials
+        unless ``auth=False`` (a method that needs none, from a client that has none)."""
+        return self._native.call(
+            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent, auth=auth
+        )
 
     def diagnostics(self) -> Diagnostics:
         """:func:`partly.diagnostics` with this client's settings."""
@@ -417,7 +421,9 @@ class AsyncJobs:
 
         Raises :class:`~partly.NotFoundError` when there is no such job."""
         return Job(
-            await self._native.jobs_get_async(id=id, external=external, timeout=timeout, max_retries=max_retries)
+            await self._native.jobs_get(
+                id=id, external=external, timeout=timeout, max_retries=max_retries, blocking=False
+            )
         )
 
     async def insert(
@@ -433,13 +439,14 @@ class AsyncJobs:
         """Creates, updates (``if_exists="update"``, the default) or replaces a repair job; see
         :meth:`partly.Client.jobs.insert <Jobs.insert>`."""
         return Job(
-            await self._native.jobs_insert_async(
+            await self._native.jobs_insert(
                 id=id,
                 external=external,
                 data=data,
                 if_exists=if_exists,
                 timeout=timeout,
                 max_retries=max_retries,
+                blocking=False,
             )
         )
 
@@ -459,7 +466,7 @@ class AsyncTier1:
     ) -> PrepareResult:
         """Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use."""
         return PrepareResult(
-            await self._native.tier1_prepare_async(identifiers, timeout=timeout, max_retries=max_retries)
+            await self._native.tier1_prepare(identifiers, timeout=timeout, max_retries=max_retries, blocking=False)
         )
 
     async def prepare_all(
@@ -502,12 +509,13 @@ class AsyncIntegrations:
     ) -> InstallResult:
         """Finishes an OAuth install: trades the access code for the API key and id."""
         return InstallResult(
-            await self._native.integrations_insert_async(
+            await self._native.integrations_insert(
                 access_code=access_code,
                 client_id=client_id,
                 client_secret=client_secret,
                 timeout=timeout,
                 max_retries=max_retries,
+                blocking=False,
             )
         )
 
@@ -553,15 +561,16 @@ class AsyncClient(_Settings):
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
+        auth: Optional[bool] = None,
     ) -> Any:
         """Calls any method by its wire name with a JSON body; see :meth:`Client.call`."""
-        return await self._native.call_async(
-            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent
+        return await self._native.call(
+            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent, auth=auth, blocking=False
         )
 
     async def diagnostics(self) -> Diagnostics:
         """:func:`partly.diagnostics` with this client's settings."""
-        return cast(Diagnostics, await self._native.diagnostics_async())
+        return cast(Diagnostics, await self._native.diagnostics(blocking=False))
 
     async def close(self) -> None:
         """Releases the connection pool. Later calls raise :class:`~partly.ValidationError`."""

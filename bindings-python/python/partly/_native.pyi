@@ -3,7 +3,21 @@ API instead: this module's surface may change between versions."""
 
 import os
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, final
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+    final,
+    overload,
+)
 
 from partly.models import PrepareProgress
 
@@ -12,6 +26,7 @@ __all__ = [
     "MockServer",
     "authorize_url",
     "verify_state",
+    "shapes",
     "generate_state",
     "VERSION",
     "CORE_VERSION",
@@ -88,9 +103,12 @@ class Client:
     def closed(self) -> bool: ...
     @property
     def proxy(self) -> Optional[str]: ...
-    def diagnostics(self) -> Dict[str, Any]: ...
-    def diagnostics_async(self) -> Awaitable[Dict[str, Any]]: ...
+    @overload
+    def diagnostics(self, *, blocking: Literal[True] = True) -> Dict[str, Any]: ...
+    @overload
+    def diagnostics(self, *, blocking: Literal[False]) -> Awaitable[Dict[str, Any]]: ...
     def close(self) -> None: ...
+    @overload
     def jobs_get(
         self,
         *,
@@ -98,15 +116,19 @@ class Client:
         external: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
-    def jobs_get_async(
+    @overload
+    def jobs_get(
         self,
         *,
         id: Optional[_UuidLike] = None,
         external: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
+    @overload
     def jobs_insert(
         self,
         *,
@@ -116,8 +138,10 @@ class Client:
         if_exists: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
-    def jobs_insert_async(
+    @overload
+    def jobs_insert(
         self,
         *,
         id: Optional[_UuidLike] = None,
@@ -126,20 +150,25 @@ class Client:
         if_exists: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
+    @overload
     def tier1_prepare(
         self,
         identifiers: Sequence[_Identifier],
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
-    def tier1_prepare_async(
+    @overload
+    def tier1_prepare(
         self,
         identifiers: Sequence[_Identifier],
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
     def tier1_prepare_all(
         self,
@@ -161,6 +190,7 @@ class Client:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
     ) -> Awaitable[Dict[str, Any]]: ...
+    @overload
     def integrations_insert(
         self,
         *,
@@ -169,8 +199,10 @@ class Client:
         client_secret: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
-    def integrations_insert_async(
+    @overload
+    def integrations_insert(
         self,
         *,
         access_code: str,
@@ -178,7 +210,9 @@ class Client:
         client_secret: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
+    @overload
     def call(
         self,
         method: str,
@@ -187,8 +221,11 @@ class Client:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
+        auth: Optional[bool] = None,
+        blocking: Literal[True] = True,
     ) -> Any: ...
-    def call_async(
+    @overload
+    def call(
         self,
         method: str,
         body: Optional[Mapping[str, Any]] = None,
@@ -196,6 +233,8 @@ class Client:
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
+        auth: Optional[bool] = None,
+        blocking: Literal[False],
     ) -> Awaitable[Any]: ...
 
 @final
@@ -232,10 +271,11 @@ class MockServer:
 def authorize_url(
     client_id: str,
     redirect_url: str,
-    scopes: Sequence[str],
+    scopes: Optional[Sequence[str]] = None,
     *,
     endpoint: Optional[str] = None,
 ) -> Tuple[str, str]: ...
-def verify_state(expected: str, received: str) -> bool: ...
+def verify_state(expected: object, received: object) -> bool: ...
+def shapes() -> List[Dict[str, Any]]: ...
 def generate_state() -> str: ...
 def parse_callback(url_or_query: str, expected_state: str) -> Tuple[Optional[str], Optional[str], Optional[str]]: ...

@@ -15,7 +15,8 @@
 Every error carries the same fields as attributes (``None`` when they do not apply):
 ``message``, ``method``, ``status``, ``code`` (the error ``type`` the server sent, such as
 ``"not_found"``), ``body`` (raw response text, truncated to 8 KiB), ``attempts``, ``trace_id``,
-``request_id`` and ``retry_after`` (seconds). ``str(err)`` is one line saying what happened, on
+``request_id``, ``retry_after`` (seconds) and ``retryable``; ``detail`` (also ``message``)
+is the server's own message without that context. ``str(err)`` is one line saying what happened, on
 which method, after how many attempts. No message, ``repr`` or attribute ever holds the API key,
 the client secret or an access code: the core scrubs them before the error is made.
 
@@ -43,7 +44,20 @@ __all__ = [
     "ServerError",
 ]
 
-_FIELDS = ("message", "method", "status", "code", "body", "attempts", "trace_id", "request_id", "retry_after")
+# The fields of the core's ``partly::shapes::ERROR`` (the native module passes exactly these);
+# tests/test_shapes.py fails when this list and the core's drift apart.
+_FIELDS = (
+    "detail",
+    "method",
+    "status",
+    "code",
+    "body",
+    "attempts",
+    "trace_id",
+    "request_id",
+    "retry_after",
+    "retryable",
+)
 
 
 def _restore(cls: Type[PartlyError], text: str, fields: Dict[str, Any]) -> PartlyError:
@@ -53,8 +67,11 @@ def _restore(cls: Type[PartlyError], text: str, fields: Dict[str, Any]) -> Partl
 class PartlyError(Exception):
     """Base class of every error the SDK raises."""
 
+    detail: str
+    """What went wrong, without the context ``str(err)`` adds (the server's ``message`` when it
+    sent one). The same name in Node (``err.detail``) and Rust (``err.detail()``)."""
     message: str
-    """What went wrong, without the context ``str(err)`` adds (the server's ``message`` when it sent one)."""
+    """The same as :attr:`detail` (kept for compatibility)."""
     method: Optional[str]
     """The wire name of the method called (``"jobs.get"``), when a call was involved."""
     status: Optional[int]
@@ -71,11 +88,15 @@ class PartlyError(Exception):
     """The server's ``x-request-id``, when it sent one."""
     retry_after: Optional[float]
     """The server's ``Retry-After`` in seconds, when it sent one."""
+    retryable: bool
+    """Whether a retry may cure this kind of failure (connect errors, timeouts, 408, 429, 5xx;
+    the core's one table). Whether the SDK retried also depends on the method."""
 
     def __init__(
         self,
         text: str,
         *,
+        detail: Optional[str] = None,
         message: Optional[str] = None,
         method: Optional[str] = None,
         status: Optional[int] = None,
@@ -85,9 +106,11 @@ class PartlyError(Exception):
         trace_id: Optional[str] = None,
         request_id: Optional[str] = None,
         retry_after: Optional[float] = None,
+        retryable: bool = False,
     ) -> None:
         super().__init__(text)
-        self.message = text if message is None else message
+        self.detail = detail if detail is not None else (text if message is None else message)
+        self.message = self.detail
         self.method = method
         self.status = status
         self.code = code
@@ -96,6 +119,7 @@ class PartlyError(Exception):
         self.trace_id = trace_id
         self.request_id = request_id
         self.retry_after = retry_after
+        self.retryable = retryable
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -112,6 +136,8 @@ class PartlyError(Exception):
         fields = {name: getattr(self, name, None) for name in _FIELDS}
         if fields["attempts"] is None:
             fields["attempts"] = 0
+        if fields["retryable"] is None:
+            fields["retryable"] = False
         return (_restore, (type(self), str(self), fields))
 
 

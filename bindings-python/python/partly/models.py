@@ -12,6 +12,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from . import _native
 from .errors import PartlyError
 
 __all__ = [
@@ -28,6 +29,11 @@ __all__ = [
 VehicleIdentifier = Union[str, Mapping[str, Any]]
 """A vehicle: a chassis number / VIN (``"JH4KA7561PC008269"``), a plate
 (``{"plate": "ABC123", "region": "NZ"}``), or any other object the API accepts."""
+
+
+# The fields of each shape, from the core (`partly::shapes`): what a model reads as properties
+# rather than keeping in `extra`. tests/test_shapes.py fails when a property is missing.
+_SHAPES: Dict[str, Tuple[str, ...]] = {s["name"]: tuple(f["name"] for f in s["fields"]) for s in _native.shapes()}
 
 
 class _Model:
@@ -78,7 +84,7 @@ class JobStatus(_Model):
     other fields of the status object in ``extra``."""
 
     __slots__ = ()
-    _known = ("type",)
+    _known = _SHAPES["JobStatus"]
 
     DRAFT = "draft"
 
@@ -101,17 +107,7 @@ class Job(_Model):
     """A repair job (the answer of ``jobs.get`` and ``jobs.insert``)."""
 
     __slots__ = ()
-    _known = (
-        "id",
-        "site_id",
-        "status",
-        "images",
-        "claim_number",
-        "job_number",
-        "external_id",
-        "work_provider_id",
-        "vehicle",
-    )
+    _known = _SHAPES["Job"]
 
     @property
     def id(self) -> str:
@@ -170,7 +166,7 @@ class InstallResult(_Model):
     ``repr`` hides the API key."""
 
     __slots__ = ()
-    _known = ("api_key", "integration_id")
+    _known = _SHAPES["InstallResult"]
 
     @property
     def api_key(self) -> str:

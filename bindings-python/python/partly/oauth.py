@@ -3,7 +3,7 @@ that comes back, then call ``client.integrations.insert(...)`` with the access c
 
 ::
 
-    auth = partly.oauth.authorize_url(CLIENT_ID, "https://shop.example/partly/callback")
+    auth = partly.oauth.authorize_url(CLIENT_ID, "https://shop.example/partly/callback", ["repairer"])
     session["partly_state"] = auth.state          # keep it for the callback
     return redirect(auth.url)
 
@@ -57,13 +57,15 @@ class AuthorizeUrl(NamedTuple):
 def authorize_url(
     client_id: str,
     redirect_url: str,
-    scopes: Sequence[str] = ("repairer",),
+    scopes: Optional[Sequence[str]] = None,
     *,
     endpoint: Optional[str] = None,
 ) -> AuthorizeUrl:
     """The URL that starts an install, with a new random ``state``.
 
-    ``scopes`` is what the integration asks for (``["repairer"]`` or ``["supplier"]``);
+    ``scopes`` is what the integration asks for (``["repairer"]`` or ``["supplier"]``); it is
+    required (there is no default scope: without it, a :class:`~partly.ValidationError`, as in
+    Node and Rust);
     ``redirect_url`` must be exactly the one registered with Partly; ``endpoint`` replaces
     Partly's authorize page (staging, tests)."""
     if isinstance(scopes, tuple):
@@ -108,9 +110,11 @@ def parse_callback(url_or_query: str, expected_state: str) -> Callback:
     return Callback(code, error, description)
 
 
-def verify_state(expected: str, received: str) -> bool:
+def verify_state(expected: str, received: Optional[str]) -> bool:
     """Whether the ``state`` that came back equals the one sent, compared in constant time.
-    An empty expected state never matches."""
+    An empty expected state never matches; a ``received`` that is missing (``None``) or not a
+    str never matches (``False``, as in Node); an ``expected`` that is not a str is a
+    :class:`~partly.ValidationError`."""
     return _native.verify_state(expected, received)
 
 

@@ -12,7 +12,7 @@ pub async fn mock() -> MockServer {
 
 /// A builder pointed at the mock, with short backoff so retry tests stay quick.
 pub fn builder(mock: &MockServer) -> ClientBuilder {
-    Client::builder().base_url(mock.url()).backoff(Duration::from_millis(10), Duration::from_millis(50))
+    Client::builder_without_env().base_url(mock.url()).backoff(Duration::from_millis(10), Duration::from_millis(50))
 }
 
 /// A client holding the mock's demo credentials.
