@@ -7,12 +7,14 @@ ROOT := $(CURDIR)
 export CARGO_TARGET_DIR ?= $(ROOT)/target
 CARGO ?= cargo
 
+
+.PHONY: test-readmes
 .PHONY: all test lint fmt lint-rust lint-python lint-js test-packaging dist dist-check demo bench soak reliability test-rust demo-rust build-mock browser-deps screenshots
 
 all: test
 
 ## test: the lint gates, then every suite (Rust, Python, Node)
-test: lint test-rust test-python test-node test-packaging
+test: lint test-rust test-python test-node test-readmes test-packaging
 
 ## lint: every linter and formatter check (make fmt rewrites what the formatters would change)
 lint: lint-rust lint-python lint-js
@@ -62,6 +64,12 @@ reliability: test-python build-node
 
 include bindings-python/python.mk
 include bindings-node/node.mk
+
+## test-readmes: every fenced code block of every README and CONTRIBUTING.md, as pasted
+## (scripts/readme_blocks.py): Python, JavaScript and TypeScript blocks run against a local
+## partly-mock, Rust blocks are the crates' doctests, shell blocks name real make targets and paths
+test-readmes: python-develop build-node
+	$(PY) scripts/readme_blocks.py
 
 ## test-packaging: scripts/dist.py, the release workflow, the npm platform manifests and the
 ## sdist's build backend agree (tests/packaging); the artefacts themselves: make dist-check

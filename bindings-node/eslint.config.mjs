@@ -6,7 +6,14 @@ import globals from 'globals';
 
 export default [
   {
-    ignores: ['**/node_modules/**', 'target/**', 'dist/**', '**/*.d.ts', 'bindings-node/native.d.ts'],
+    ignores: [
+      '**/node_modules/**',
+      'target/**',
+      'dist/**',
+      '**/*.d.ts',
+      'bindings-node/native.d.ts',
+      'bindings-node/.readme-blocks/**',
+    ],
   },
   js.configs.recommended,
   {
