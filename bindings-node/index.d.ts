@@ -395,6 +395,11 @@ export declare class Client {
   /** `integrations.insert`. */
   readonly integrations: Integrations;
   /**
+   * The same methods, each resolving with `{ value, info }`: the result and the call's
+   * {@link ResponseInfo} (status, request id, trace id, attempts, elapsed time).
+   */
+  readonly withResponseInfo: WithResponseInfo;
+  /**
    * Calls any API method by its wire name (e.g. `"businesses.list"`) with a JSON object body,
    * with the same auth, retries, timeouts and errors as the typed methods; resolves with the
    * raw JSON answer. A method the SDK does not know is resent only when the connection was
@@ -420,6 +425,47 @@ export declare class Client {
 
 // ---------------------------------------------------------------------------------------------
 // OAuth install helpers (the browser part of the flow)
+
+/** What a successful call's answer says about it: `client.withResponseInfo` (Python's `with_response_info`, Rust's `*_with_info`). */
+export interface ResponseInfo {
+  /** The HTTP status of the answer. */
+  status: number;
+  /** The server's `x-request-id`, when it sent one. */
+  requestId: string | null;
+  /** The W3C trace id sent in `traceparent` on every attempt. */
+  traceId: string;
+  /** How many attempts the call took (1 when the first succeeded). */
+  attempts: number;
+  /** The whole call, retries and waits included, in milliseconds. */
+  elapsedMs: number;
+}
+
+/** A result with the {@link ResponseInfo} of the call that produced it. */
+export interface Response<T> {
+  /** The result, as the method resolves without `withResponseInfo`. */
+  value: T;
+  /** What the answer said about the call. */
+  info: ResponseInfo;
+}
+
+/** `client.withResponseInfo`: the client's methods, each resolving with a {@link Response}. */
+export interface WithResponseInfo {
+  readonly jobs: {
+    get(identity: JobIdentity, options?: CallOptions): Promise<Response<Job>>;
+    insert(request: JobInsertRequest, options?: CallOptions): Promise<Response<Job>>;
+  };
+  readonly tier1: {
+    prepare(identifiers: Iterable<VehicleIdentifier>, options?: CallOptions): Promise<Response<PrepareResponse>>;
+  };
+  readonly integrations: {
+    insert(request: InstallRequest, options?: CallOptions): Promise<Response<InstallResult>>;
+  };
+  call<T = unknown>(
+    method: string,
+    body?: Record<string, unknown> | null,
+    options?: GenericCallOptions,
+  ): Promise<Response<T>>;
+}
 
 /** Parameters of {@link authorizeUrl}. */
 export interface AuthorizeUrlParams {

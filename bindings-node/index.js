@@ -394,11 +394,26 @@ function report(outcome) {
 // ---------------------------------------------------------------------------------------------
 // Namespaces, as on the wire.
 
+/** The native options of a call, with `withInfo` for `client.withResponseInfo`. */
+function nativeOptions(o, withInfo) {
+  return withInfo ? { ...o, withInfo: true } : o;
+}
+
+/** `{ value, info }` of a `withResponseInfo` call, the value made by `make`. */
+function withInfo(make) {
+  return (outcome) => {
+    const r = unwrap(outcome);
+    return { value: make(r.value), info: r.info };
+  };
+}
+
 class Jobs {
   #caller;
+  #info;
   /** @internal */
-  constructor(caller) {
+  constructor(caller, info = false) {
     this.#caller = caller;
+    this.#info = info;
   }
 
   /** `jobs.get`: one job by Partly's `id` or your own `external` reference. */
@@ -414,7 +429,7 @@ class Jobs {
         id,
         optional(i.id, 'string', 'id'),
         optional(i.external, 'string', 'external'),
-        o,
+        nativeOptions(o, this.#info),
       );
     });
   }
@@ -432,13 +447,33 @@ class Jobs {
         optional(r.external, 'string', 'external'),
         json(r.data, 'data'),
         optional(r.ifExists, 'string', 'ifExists'),
-        o,
+        nativeOptions(o, this.#info),
       );
     });
   }
 
   [util.inspect.custom]() {
     return 'Jobs { get, insert }';
+  }
+}
+
+/** `tier1.prepare` with the response info (`client.withResponseInfo.tier1`). */
+class Tier1WithInfo {
+  #caller;
+  /** @internal */
+  constructor(caller) {
+    this.#caller = caller;
+  }
+
+  /** `tier1.prepare`, resolving with `{ value, info }`. */
+  prepare(identifiers, opts) {
+    return this.#caller.run(opts, (id, o) =>
+      this.#caller.native.tier1Prepare(id, json(identifierList(identifiers), 'identifiers'), nativeOptions(o, true)),
+    );
+  }
+
+  [util.inspect.custom]() {
+    return 'Tier1 { prepare }';
   }
 }
 
@@ -506,9 +541,11 @@ function installResult(outcome) {
 
 class Integrations {
   #caller;
+  #info;
   /** @internal */
-  constructor(caller) {
+  constructor(caller, info = false) {
     this.#caller = caller;
+    this.#info = info;
   }
 
   /** `integrations.insert`: finish an OAuth install (needs no credentials). */
@@ -525,10 +562,10 @@ class Integrations {
           optional(r.accessCode, 'string', 'accessCode'),
           optional(r.clientId, 'string', 'clientId'),
           optional(r.clientSecret, 'string', 'clientSecret'),
-          o,
+          nativeOptions(o, this.#info),
         );
       },
-      installResult,
+      this.#info ? withInfo((v) => new InstallResult(v)) : installResult,
     );
   }
 
@@ -574,6 +611,39 @@ function proxyOption(value) {
   throw new ValidationError(
     `proxy must be a URL string such as "http://proxy.example:3128", or false for none; got ${typeName(value)}`,
   );
+}
+
+/** `client.withResponseInfo`: each method resolves with `{ value, info }`. */
+class WithResponseInfo {
+  #caller;
+  /** @internal */
+  constructor(caller) {
+    this.#caller = caller;
+    const readOnly = (value) => ({ value, enumerable: true, writable: false, configurable: false });
+    Object.defineProperties(this, {
+      jobs: readOnly(new Jobs(caller, true)),
+      tier1: readOnly(new Tier1WithInfo(caller)),
+      integrations: readOnly(new Integrations(caller, true)),
+    });
+  }
+
+  /** `client.call`, resolving with `{ value, info }`. */
+  call(method, body, opts) {
+    return this.#caller.run(
+      opts,
+      (id, o) => {
+        if (typeof method !== 'string')
+          throw new ValidationError(`method must be a string such as "businesses.list", got ${typeName(method)}`);
+        return this.#caller.native.call(id, method, json(body, 'body'), nativeOptions(o, true));
+      },
+      unwrap,
+      [...CALL_OPTIONS, 'idempotent', 'auth'],
+    );
+  }
+
+  [util.inspect.custom]() {
+    return 'WithResponseInfo { jobs, tier1, integrations, call }';
+  }
 }
 
 class Client {
@@ -622,6 +692,9 @@ class Client {
       jobs: readOnly(new Jobs(this.#caller)),
       tier1: readOnly(new Tier1(this.#caller)),
       integrations: readOnly(new Integrations(this.#caller)),
+      // The same methods resolving with `{ value, info }`: the result and the call's response
+      // info (status, requestId, traceId, attempts, elapsedMs), as Python's `with_response_info`.
+      withResponseInfo: readOnly(new WithResponseInfo(this.#caller)),
     });
   }
 

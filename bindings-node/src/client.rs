@@ -236,9 +236,9 @@ impl NativeClient {
             Outcome::from_json_result(
                 async {
                     let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref())?;
+                    let info = models::wants_info(&options);
                     let options = models::call_options(options)?;
-                    let job = client.jobs().get_with(identity, &options).await?;
-                    models::to_json_text(&job)
+                    models::result_text(client.jobs().get_with_info(identity, &options).await?, info)
                 }
                 .await,
             )
@@ -268,9 +268,9 @@ impl NativeClient {
                     if let Some(word) = if_exists {
                         request = request.if_exists(IfExists::parse(&word)?);
                     }
+                    let info = models::wants_info(&options);
                     let options = models::call_options(options)?;
-                    let job = client.jobs().insert_with(request, &options).await?;
-                    models::to_json_text(&job)
+                    models::result_text(client.jobs().insert_with_info(request, &options).await?, info)
                 }
                 .await,
             )
@@ -291,9 +291,9 @@ impl NativeClient {
             Outcome::from_json_result(
                 async {
                     let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
+                    let info = models::wants_info(&options);
                     let options = models::call_options(options)?;
-                    let answer = client.tier1().prepare_with(ids, &options).await?;
-                    models::to_json_text(&answer)
+                    models::result_text(client.tier1().prepare_with_info(ids, &options).await?, info)
                 }
                 .await,
             )
@@ -357,9 +357,9 @@ impl NativeClient {
                         client_id.unwrap_or_default(),
                         client_secret.unwrap_or_default(),
                     );
+                    let info = models::wants_info(&options);
                     let options = models::call_options(options)?;
-                    let installed = client.integrations().insert_with(request, &options).await?;
-                    models::to_json_text(&installed)
+                    models::result_text(client.integrations().insert_with_info(request, &options).await?, info)
                 }
                 .await,
             )
@@ -381,8 +381,14 @@ impl NativeClient {
             Outcome::from_json_result(
                 async {
                     let body = models::json(body, "body")?;
+                    let info = models::wants_info(&options);
                     let options = models::call_options(options)?;
-                    client.call_with(&method, body, &options).await.map(|v| v.to_string())
+                    let answer = client.call_with_info(&method, body, &options).await?;
+                    if info {
+                        models::result_text(answer, true)
+                    } else {
+                        Ok(answer.value.to_string())
+                    }
                 }
                 .await,
             )
@@ -421,17 +427,26 @@ pub fn env_var_names() -> Vec<String> {
 }
 
 /// The core's shapes (`partly::shapes::ALL`), for the drift test of `index.d.ts` and
-/// `errors.js`: `[{ name, fields: [{ name, ty, doc, node }] }]`, `node` the error field's Node name.
+/// `errors.js`: `[{ name, fields: [{ name, ty, doc, node }] }]`, `node` the field's Node name.
 #[napi(catch_unwind)]
 pub fn shapes() -> serde_json::Value {
     let mut all = partly::shapes::all_as_json();
     if let Some(list) = all.as_array_mut() {
         for shape in list {
+            // SDK-made records (errors, response info) are camelCase in Node; wire data keeps
+            // the wire's snake_case.
             let is_error = shape["name"] == partly::shapes::ERROR.name;
+            let is_info = shape["name"] == partly::shapes::RESPONSE_INFO.name;
             if let Some(fields) = shape["fields"].as_array_mut() {
                 for f in fields {
                     let name = f["name"].as_str().unwrap_or_default().to_string();
-                    let node = if is_error { partly::shapes::node_error_field(&name) } else { name };
+                    let node = if is_error {
+                        partly::shapes::node_error_field(&name)
+                    } else if is_info {
+                        partly::naming::camel(&name)
+                    } else {
+                        name
+                    };
                     f["node"] = serde_json::Value::String(node);
                 }
             }

@@ -24,6 +24,28 @@ pub struct CallOptionsInput {
     pub idempotent: Option<bool>,
     /// For `call()` of a method the SDK does not know: `false` sends it without credentials.
     pub auth: Option<bool>,
+    /// `client.withResponseInfo`: resolve with `{ value, info }`.
+    pub with_info: Option<bool>,
+}
+
+/// Whether the options ask for the response info (`client.withResponseInfo`).
+pub(crate) fn wants_info(input: &Option<CallOptionsInput>) -> bool {
+    input.as_ref().and_then(|o| o.with_info) == Some(true)
+}
+
+/// A result with its `partly::ResponseInfo` as JSON text: `{ value, info }` (the info's fields
+/// named in camelCase, as Node's error fields are) when `info`, else the value alone.
+pub(crate) fn result_text<T: Serialize>(r: partly::Response<T>, info: bool) -> Result<String, Error> {
+    if !info {
+        return to_json_text(&r.value);
+    }
+    let fields = serde_json::to_value(&r.info)
+        .map_err(|e| Error::validation(format!("could not convert the response info: {e}")))?;
+    let camel: serde_json::Map<String, Value> = match fields {
+        Value::Object(map) => map.into_iter().map(|(k, v)| (partly::naming::camel(&k), v)).collect(),
+        _ => serde_json::Map::new(),
+    };
+    to_json_text(&serde_json::json!({ "value": r.value, "info": camel }))
 }
 
 /// The core's `CallOptions` from the JavaScript ones.

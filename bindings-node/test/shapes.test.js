@@ -41,7 +41,7 @@ function declared(name) {
 
 test('the core declares the shapes, each once', () => {
   const names = SHAPES.map((s) => s.name);
-  for (const n of ['Job', 'JobStatus', 'InstallResult', 'PartlyError']) assert.ok(names.includes(n), n);
+  for (const n of ['Job', 'JobStatus', 'InstallResult', 'PartlyError', 'ResponseInfo']) assert.ok(names.includes(n), n);
   assert.equal(new Set(names).size, names.length);
 });
 
@@ -49,10 +49,10 @@ test('every model shape is declared in index.d.ts with the core fields and types
   for (const shape of SHAPES) {
     if (shape.name === 'PartlyError') continue;
     const members = declared(shape.name);
-    const want = shape.fields.map((f) => f.name);
+    const want = shape.fields.map((f) => f.node);
     assert.deepEqual([...members.keys()].sort(), [...want].sort(), `${shape.name}: fields`);
     for (const f of shape.fields) {
-      assert.equal(members.get(f.name).type, f.ty, `${shape.name}.${f.name}: type`);
+      assert.equal(members.get(f.node).type, f.ty, `${shape.name}.${f.node}: type`);
     }
   }
 });
@@ -80,4 +80,34 @@ test('an error from the core has every field, and a job keeps nothing in unknown
     [],
     'fields the core does not declare',
   );
+});
+
+test('withResponseInfo resolves with the value and the response info the core declares', async (t) => {
+  const mock = await startMock(t);
+  const client = mock.client();
+  const { value, info } = await client.withResponseInfo.jobs.get({ external: 'CCC-2026-04817' });
+  assert.equal(value.external_id, 'CCC-2026-04817');
+  const want = SHAPES.find((s) => s.name === 'ResponseInfo').fields.map((f) => f.node);
+  assert.deepEqual(Object.keys(info).sort(), [...want].sort());
+  assert.equal(info.status, 200);
+  assert.equal(info.attempts, 1);
+  assert.equal(mock.requests().at(-1).headers.traceparent.split('-')[1], info.traceId);
+  assert.ok(typeof info.requestId === 'string' && info.requestId.length > 0);
+  assert.ok(info.elapsedMs > 0);
+  mock.injectFault({ method: 'tier1.prepare', times: 1, status: 503, headers: { 'retry-after': '0' } });
+  const prepared = await client.withResponseInfo.tier1.prepare(['JH4KA7561PC008269']);
+  assert.equal(prepared.info.attempts, 2);
+  const listed = await client.withResponseInfo.call('businesses.list', {});
+  assert.ok(Array.isArray(listed.value.items));
+  const installer = mock.client({ apiKey: undefined, integrationId: undefined });
+  const code = mock.mintAccessCode();
+  const installed = await installer.withResponseInfo.integrations.insert({
+    accessCode: code.accessCode,
+    clientId: code.clientId,
+    clientSecret: code.clientSecret,
+  });
+  assert.ok(installed.value instanceof require('partly').InstallResult);
+  assert.equal(installed.info.status, 200);
+  // The plain methods are unchanged.
+  assert.equal((await client.jobs.get({ external: 'CCC-2026-04817' })).external_id, 'CCC-2026-04817');
 });

@@ -129,6 +129,7 @@ impl Client {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn jobs_get_impl<'py>(
         &self,
         py: Python<'py>,
@@ -136,6 +137,7 @@ impl Client {
         external: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = models::opt_uuid_text(id, "id")?;
@@ -143,7 +145,11 @@ impl Client {
         let options = models::call_options(timeout, max_retries)?;
         let identity = JobIdentity::from_parts(id.as_deref(), external.as_deref()).py(py)?;
         let client = self.core(py)?;
-        Self::run(py, async move { Outcome::from_result(client.jobs().get_with(identity, &options).await) }, blocking)
+        Self::run(
+            py,
+            async move { Outcome::from_info(client.jobs().get_with_info(identity, &options).await, info) },
+            blocking,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -156,6 +162,7 @@ impl Client {
         if_exists: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = models::opt_uuid_text(id, "id")?;
@@ -173,15 +180,21 @@ impl Client {
             request = request.if_exists(IfExists::parse(&word).py(py)?);
         }
         let client = self.core(py)?;
-        Self::run(py, async move { Outcome::from_result(client.jobs().insert_with(request, &options).await) }, blocking)
+        Self::run(
+            py,
+            async move { Outcome::from_info(client.jobs().insert_with_info(request, &options).await, info) },
+            blocking,
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn tier1_prepare_impl<'py>(
         &self,
         py: Python<'py>,
         identifiers: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let identifiers = models::identifiers(identifiers)?;
@@ -189,7 +202,7 @@ impl Client {
         let client = self.core(py)?;
         Self::run(
             py,
-            async move { Outcome::from_result(client.tier1().prepare_with(identifiers, &options).await) },
+            async move { Outcome::from_info(client.tier1().prepare_with_info(identifiers, &options).await, info) },
             blocking,
         )
     }
@@ -219,6 +232,7 @@ impl Client {
         client_secret: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = partly::InstallRequest::new(
@@ -230,7 +244,7 @@ impl Client {
         let client = self.core(py)?;
         Self::run(
             py,
-            async move { Outcome::from_result(client.integrations().insert_with(request, &options).await) },
+            async move { Outcome::from_info(client.integrations().insert_with_info(request, &options).await, info) },
             blocking,
         )
     }
@@ -245,6 +259,7 @@ impl Client {
         max_retries: Option<&Bound<'py, PyAny>>,
         idempotent: Option<&Bound<'py, PyAny>>,
         auth: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let method = models::req_str(method, "method")?;
@@ -256,7 +271,11 @@ impl Client {
         options.idempotent = models::opt_bool(idempotent, "idempotent")?;
         options.auth = models::opt_bool(auth, "auth")?;
         let client = self.core(py)?;
-        Self::run(py, async move { Outcome::from_result(client.call_with(&method, body, &options).await) }, blocking)
+        Self::run(
+            py,
+            async move { Outcome::from_info(client.call_with_info(&method, body, &options).await, info) },
+            blocking,
+        )
     }
 }
 
@@ -371,7 +390,7 @@ impl Client {
 
     /// `jobs_get`: the answer, or with `blocking=False` an awaitable of it (one native
     /// method for `Client` and `AsyncClient`).
-    #[pyo3(signature = (*, id=None, external=None, timeout=None, max_retries=None, blocking=true))]
+    #[pyo3(signature = (*, id=None, external=None, timeout=None, max_retries=None, info=false, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn jobs_get<'py>(
         &self,
@@ -380,14 +399,15 @@ impl Client {
         external: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_get_impl(py, id, external, timeout, max_retries, blocking)
+        self.jobs_get_impl(py, id, external, timeout, max_retries, info, blocking)
     }
 
     /// `jobs_insert`: the answer, or with `blocking=False` an awaitable of it (one native
     /// method for `Client` and `AsyncClient`).
-    #[pyo3(signature = (*, id=None, external=None, data=None, if_exists=None, timeout=None, max_retries=None, blocking=true))]
+    #[pyo3(signature = (*, id=None, external=None, data=None, if_exists=None, timeout=None, max_retries=None, info=false, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn jobs_insert<'py>(
         &self,
@@ -398,14 +418,15 @@ impl Client {
         if_exists: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.jobs_insert_impl(py, id, external, data, if_exists, timeout, max_retries, blocking)
+        self.jobs_insert_impl(py, id, external, data, if_exists, timeout, max_retries, info, blocking)
     }
 
     /// `tier1_prepare`: the answer, or with `blocking=False` an awaitable of it (one native
     /// method for `Client` and `AsyncClient`).
-    #[pyo3(signature = (identifiers, *, timeout=None, max_retries=None, blocking=true))]
+    #[pyo3(signature = (identifiers, *, timeout=None, max_retries=None, info=false, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn tier1_prepare<'py>(
         &self,
@@ -413,9 +434,10 @@ impl Client {
         identifiers: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.tier1_prepare_impl(py, identifiers, timeout, max_retries, blocking)
+        self.tier1_prepare_impl(py, identifiers, timeout, max_retries, info, blocking)
     }
 
     /// Blocking `prepare_all`: `on_progress(dict)` is called on this thread after each request.
@@ -494,7 +516,7 @@ impl Client {
 
     /// `integrations_insert`: the answer, or with `blocking=False` an awaitable of it (one native
     /// method for `Client` and `AsyncClient`).
-    #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None, blocking=true))]
+    #[pyo3(signature = (*, access_code, client_id, client_secret, timeout=None, max_retries=None, info=false, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn integrations_insert<'py>(
         &self,
@@ -504,14 +526,15 @@ impl Client {
         client_secret: &Bound<'py, PyAny>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.integrations_insert_impl(py, access_code, client_id, client_secret, timeout, max_retries, blocking)
+        self.integrations_insert_impl(py, access_code, client_id, client_secret, timeout, max_retries, info, blocking)
     }
 
     /// `call`: the answer, or with `blocking=False` an awaitable of it (one native
     /// method for `Client` and `AsyncClient`).
-    #[pyo3(signature = (method, body=None, *, timeout=None, max_retries=None, idempotent=None, auth=None, blocking=true))]
+    #[pyo3(signature = (method, body=None, *, timeout=None, max_retries=None, idempotent=None, auth=None, info=false, blocking=true))]
     #[allow(clippy::too_many_arguments)]
     fn call<'py>(
         &self,
@@ -522,9 +545,10 @@ impl Client {
         max_retries: Option<&Bound<'py, PyAny>>,
         idempotent: Option<&Bound<'py, PyAny>>,
         auth: Option<&Bound<'py, PyAny>>,
+        info: bool,
         blocking: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.call_impl(py, method, body, timeout, max_retries, idempotent, auth, blocking)
+        self.call_impl(py, method, body, timeout, max_retries, idempotent, auth, info, blocking)
     }
 }
 

@@ -373,6 +373,16 @@ impl Outcome {
         }
     }
 
+    /// The result of a `*_with_info` call: `{"value": ..., "info": {...}}` with `info`, else the
+    /// value alone.
+    pub fn from_info<T: serde::Serialize>(r: Result<partly::Response<T>, partly::Error>, info: bool) -> Outcome {
+        match r {
+            Ok(response) if info => Outcome::from_result(Ok::<_, partly::Error>(response)),
+            Ok(response) => Outcome::from_result(Ok::<_, partly::Error>(response.value)),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
     pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         match self {
             Outcome::Json(v) => from_json(py, &v),

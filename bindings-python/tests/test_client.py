@@ -541,3 +541,27 @@ def test_close_lets_calls_in_flight_finish(mock: MockServer) -> None:
 
     asyncio.run(main())
     assert len(mock.requests("jobs.get")) == 3, "nothing sent after close"
+
+
+def test_with_response_info_tells_status_request_id_trace_id_attempts_and_elapsed(mock: MockServer) -> None:
+    client = mock.client()
+    got = client.with_response_info.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+    assert isinstance(got, partly.Response) and isinstance(got.value, partly.Job)
+    assert got.value.external_id == DEMO_JOB_EXTERNAL_ID
+    info = got.info
+    assert (info.status, info.attempts) == (200, 1)
+    (sent,) = mock.requests("jobs.get")
+    assert sent.headers["traceparent"].split("-")[1] == info.trace_id
+    assert info.request_id and info.elapsed_ms > 0
+    mock.inject_fault(method="tier1.prepare", times=1, status=503, headers={"retry-after": "0"})
+    prepared = client.with_response_info.tier1.prepare(["JH4KA7561PC008269"])
+    assert prepared.info.attempts == 2
+    listed = client.with_response_info.call("businesses.list", {})
+    assert "items" in listed.value and listed.info.status == 200
+
+    async def main() -> partly.Response[partly.Job]:
+        async with mock.async_client() as ac:
+            return await ac.with_response_info.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+
+    async_got = asyncio.run(main())
+    assert async_got.value.external_id == DEMO_JOB_EXTERNAL_ID and async_got.info.attempts == 1

@@ -8,6 +8,7 @@ in the core and this test then asks for the class."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any, Dict, List
 
@@ -38,7 +39,7 @@ def fields(name: str) -> List[Dict[str, Any]]:
 
 def test_the_core_declares_the_shapes() -> None:
     names = [s["name"] for s in SHAPES]
-    assert {"Job", "JobStatus", "InstallResult", "PartlyError"} <= set(names)
+    assert {"Job", "JobStatus", "InstallResult", "PartlyError", "ResponseInfo"} <= set(names)
     assert len(names) == len(set(names))
 
 
@@ -48,8 +49,15 @@ def test_every_model_shape_is_a_class_with_one_typed_property_per_field() -> Non
             continue
         cls: Any = getattr(partly, shape["name"], None)
         assert inspect.isclass(cls), f"the core declares {shape['name']}; partly has no such class"
-        props = {n for n, v in vars(cls).items() if isinstance(v, property)} - HELPERS
         declared = [f["name"] for f in shape["fields"]]
+        if dataclasses.is_dataclass(cls):  # an SDK-made record (ResponseInfo): its fields
+            annotations = {f.name: f.type for f in dataclasses.fields(cls)}
+            assert list(annotations) == declared, f"{shape['name']}: fields {list(annotations)} vs {declared}"
+            for f in shape["fields"]:
+                want = PY_TYPES[f["ty"]] if f["name"] != "elapsed_ms" else "float"
+                assert annotations[f["name"]] == want, f"{shape['name']}.{f['name']}: {annotations[f['name']]}"
+            continue
+        props = {n for n, v in vars(cls).items() if isinstance(v, property)} - HELPERS
         assert props == set(declared), f"{shape['name']}: properties {sorted(props)} vs the core's {declared}"
         for f in shape["fields"]:
             prop = vars(cls)[f["name"]]

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::client::{CallOptions, Client};
+use crate::client::{CallOptions, Client, Response};
 use crate::config::defaults;
 use crate::error::Error;
 use crate::methods;
@@ -30,13 +30,18 @@ impl Jobs<'_> {
 
     /// [`get`](Self::get) with per-call options.
     pub async fn get_with(&self, identity: JobIdentity, options: &CallOptions) -> Result<Job, Error> {
+        self.get_with_info(identity, options).await.map(|r| r.value)
+    }
+
+    /// [`get_with`](Self::get_with), with the [`ResponseInfo`](crate::ResponseInfo) of the call.
+    pub async fn get_with_info(&self, identity: JobIdentity, options: &CallOptions) -> Result<Response<Job>, Error> {
         let m = methods::JOBS_GET;
         identity.validate().map_err(|e| e.with_method(m.name))?;
         #[derive(serde::Serialize)]
         struct Body<'a> {
             identity: &'a JobIdentity,
         }
-        self.client.execute(m.name, m, &Body { identity: &identity }, options, &[]).await
+        self.client.execute_with_info(m.name, m, &Body { identity: &identity }, options, &[]).await
     }
 
     /// Creates a repair job, or updates/replaces it when one with the identity exists
@@ -47,9 +52,14 @@ impl Jobs<'_> {
 
     /// [`insert`](Self::insert) with per-call options.
     pub async fn insert_with(&self, request: JobInsert, options: &CallOptions) -> Result<Job, Error> {
+        self.insert_with_info(request, options).await.map(|r| r.value)
+    }
+
+    /// [`insert_with`](Self::insert_with), with the [`ResponseInfo`](crate::ResponseInfo) of the call.
+    pub async fn insert_with_info(&self, request: JobInsert, options: &CallOptions) -> Result<Response<Job>, Error> {
         let m = methods::JOBS_INSERT;
         request.validate().map_err(|e| e.with_method(m.name))?;
-        self.client.execute(m.name, m, &request.wire(), options, &[]).await
+        self.client.execute_with_info(m.name, m, &request.wire(), options, &[]).await
     }
 }
 
@@ -69,10 +79,19 @@ impl Integrations<'_> {
 
     /// [`insert`](Self::insert) with per-call options.
     pub async fn insert_with(&self, request: InstallRequest, options: &CallOptions) -> Result<InstallResponse, Error> {
+        self.insert_with_info(request, options).await.map(|r| r.value)
+    }
+
+    /// [`insert_with`](Self::insert_with), with the [`ResponseInfo`](crate::ResponseInfo) of the call.
+    pub async fn insert_with_info(
+        &self,
+        request: InstallRequest,
+        options: &CallOptions,
+    ) -> Result<Response<InstallResponse>, Error> {
         let m = methods::INTEGRATIONS_INSERT;
         request.validate().map_err(|e| e.with_method(m.name))?;
         let secrets = [&request.access_code, &request.client_secret];
-        self.client.execute(m.name, m, &request, options, &secrets).await
+        self.client.execute_with_info(m.name, m, &request, options, &secrets).await
     }
 }
 
@@ -194,9 +213,22 @@ impl Tier1<'_> {
         identifiers: Vec<VehicleIdentifier>,
         options: &CallOptions,
     ) -> Result<PrepareResponse, Error> {
+        self.prepare_with_info(identifiers, options).await.map(|r| r.value)
+    }
+
+    /// [`prepare_with`](Self::prepare_with), with the [`ResponseInfo`](crate::ResponseInfo) of the call.
+    pub async fn prepare_with_info(
+        &self,
+        identifiers: Vec<VehicleIdentifier>,
+        options: &CallOptions,
+    ) -> Result<Response<PrepareResponse>, Error> {
         let m = methods::TIER1_PREPARE;
         validate_prepare_batch(&identifiers).map_err(|e| e.with_method(m.name))?;
-        self.send_batch(&identifiers, options).await
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            identifiers: &'a [VehicleIdentifier],
+        }
+        self.client.execute_with_info(m.name, m, &Body { identifiers: &identifiers }, options, &[]).await
     }
 
     async fn send_batch(
@@ -209,7 +241,7 @@ impl Tier1<'_> {
         struct Body<'a> {
             identifiers: &'a [VehicleIdentifier],
         }
-        self.client.execute(m.name, m, &Body { identifiers }, options, &[]).await
+        self.client.execute_with_info(m.name, m, &Body { identifiers }, options, &[]).await.map(|r| r.value)
     }
 
     /// Queues any number of vehicles: requests of at most `batch_size` identifiers, at most

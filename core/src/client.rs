@@ -51,6 +51,38 @@ impl CallOptions {
     }
 }
 
+/// What a successful call's answer says about it: the HTTP status, the server's request id,
+/// the trace id sent, how many attempts it took and how long the whole call took. Its fields are
+/// those of [`shapes::RESPONSE_INFO`](crate::shapes::RESPONSE_INFO), the same in Python
+/// (`client.with_response_info`) and Node (`client.withResponseInfo`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ResponseInfo {
+    /// The HTTP status of the answer (200, or 204 for an empty `tier1.prepare` answer).
+    pub status: u16,
+    /// The server's `x-request-id`, when it sent one (scrubbed like every error field).
+    pub request_id: Option<String>,
+    /// The W3C trace id sent in `traceparent` on every attempt.
+    pub trace_id: String,
+    /// How many attempts the call took (1 when the first one succeeded).
+    pub attempts: u32,
+    /// The whole call, retries and waits included.
+    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    pub elapsed: Duration,
+}
+
+fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1000.0)
+}
+
+/// A result with the [`ResponseInfo`] of the call that produced it (the `*_with_info` methods).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Response<T> {
+    /// The result, as the method without `_with_info` returns it.
+    pub value: T,
+    /// What the answer said about the call.
+    pub info: ResponseInfo,
+}
+
 struct Inner {
     config: Config,
     /// The pooled connections, for methods safe to resend. Made at the first call, on the
@@ -172,6 +204,16 @@ impl Client {
 
     /// [`call`](Client::call) with per-call options.
     pub async fn call_with(&self, method: &str, body: Value, options: &CallOptions) -> Result<Value, Error> {
+        self.call_with_info(method, body, options).await.map(|r| r.value)
+    }
+
+    /// [`call_with`](Client::call_with), with the [`ResponseInfo`] of the call.
+    pub async fn call_with_info(
+        &self,
+        method: &str,
+        body: Value,
+        options: &CallOptions,
+    ) -> Result<Response<Value>, Error> {
         methods::validate_name(method)?;
         let spec = methods::lookup(method).unwrap_or(Method {
             name: "",
@@ -188,24 +230,32 @@ impl Client {
             .with_method(method));
         }
         let body = if body.is_null() { Value::Object(Default::default()) } else { body };
-        self.execute(method, spec, &body, options, &[]).await
+        self.execute_with_info(method, spec, &body, options, &[]).await
     }
 
     /// Runs one logical call of `spec` with `body` and decodes the answer into `T`.
     /// `secrets` are scrubbed from anything kept on an error, with the API key.
-    pub(crate) async fn execute<T: DeserializeOwned, B: serde::Serialize + ?Sized>(
+    pub(crate) async fn execute_with_info<T: DeserializeOwned, B: serde::Serialize + ?Sized>(
         &self,
         name: &str,
         spec: Method,
         body: &B,
         options: &CallOptions,
         secrets: &[&Secret],
-    ) -> Result<T, Error> {
+    ) -> Result<Response<T>, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::validation(format!("could not encode the request as JSON: {e}")))?;
         let scrubber = Scrubber::new(secrets.iter().copied().chain(self.inner.config.secrets()));
         let sent = self.send(name, spec, Bytes::from(bytes), options, &scrubber).await?;
-        decode(name, spec, &sent, &scrubber)
+        let value = decode(name, spec, &sent, &scrubber)?;
+        let info = ResponseInfo {
+            status: sent.status,
+            request_id: request_id(&sent.headers).map(|r| scrubber.scrub(&r).into_owned()),
+            trace_id: sent.trace_id.clone(),
+            attempts: sent.attempts,
+            elapsed: sent.elapsed,
+        };
+        Ok(Response { value, info })
     }
 
     /// The retry loop. Returns the status, headers and body of a 2xx answer. Every error is
@@ -251,6 +301,7 @@ impl Client {
                 Error::validation(format!("method {name:?} does not make a valid URL: {e}")).with_method(name)
             })?,
         };
+        let call_started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -261,7 +312,12 @@ impl Client {
                 Ok(answer) => {
                     let status = answer.status;
                     tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call succeeded");
-                    return Ok(Answer { attempts: attempt, trace_id: trace.trace_id, ..answer });
+                    return Ok(Answer {
+                        attempts: attempt,
+                        trace_id: trace.trace_id,
+                        elapsed: call_started.elapsed(),
+                        ..answer
+                    });
                 }
                 Err((failure, err, retry_after)) => (failure, err, retry_after),
             };
@@ -425,7 +481,14 @@ fn classify(spec: Method, reply: Reply, cfg: &Config, scrubber: &Scrubber) -> Re
     if (200..300).contains(&status) {
         let (what, failure, source) = match end {
             BodyEnd::Complete => {
-                return Ok(Answer { status, headers, raw, attempts: 0, trace_id: String::new() });
+                return Ok(Answer {
+                    status,
+                    headers,
+                    raw,
+                    attempts: 0,
+                    trace_id: String::new(),
+                    elapsed: Duration::ZERO,
+                });
             }
             BodyEnd::TooLarge { .. } => (
                 format!("the answer is larger than max_response_bytes ({max} bytes); refused"),
@@ -617,11 +680,20 @@ pub(crate) struct Answer {
     raw: Bytes,
     attempts: u32,
     trace_id: String,
+    /// The whole call, from the first attempt to the answer.
+    elapsed: Duration,
 }
 
 impl Answer {
     pub(crate) fn for_fuzzing(status: u16, headers: HeaderMap, raw: &[u8]) -> Answer {
-        Answer { status, headers, raw: Bytes::copy_from_slice(raw), attempts: 1, trace_id: String::new() }
+        Answer {
+            status,
+            headers,
+            raw: Bytes::copy_from_slice(raw),
+            attempts: 1,
+            trace_id: String::new(),
+            elapsed: Duration::ZERO,
+        }
     }
 }
 
@@ -659,7 +731,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
     answer: &Answer,
     scrubber: &Scrubber,
 ) -> Result<T, Error> {
-    let Answer { status, headers, raw, attempts, trace_id } = answer;
+    let Answer { status, headers, raw, attempts, trace_id, .. } = answer;
     let status = *status;
     let err = |what: String| {
         decode_error(spec, status, headers, raw, what, scrubber)

@@ -72,7 +72,7 @@ pub mod shapes;
 mod trace;
 
 pub use api::{PrepareAllOptions, PrepareBatch, PrepareProgress, PrepareReport, ProgressCallback};
-pub use client::{CallOptions, Client};
+pub use client::{CallOptions, Client, Response, ResponseInfo};
 pub use config::{ClientBuilder, Config, SdkIdentity};
 pub use diagnostics::{diagnostics, Diagnostics};
 pub use error::{Error, ErrorKind, Result};

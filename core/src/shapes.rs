@@ -91,8 +91,20 @@ pub const ERROR: Shape = Shape {
     ],
 };
 
+/// The fields of a successful call's response info ([`crate::ResponseInfo`]).
+pub const RESPONSE_INFO: Shape = Shape {
+    name: "ResponseInfo",
+    fields: &[
+        f("status", "number", "The HTTP status of the answer."),
+        f("request_id", "string | null", "The server's `x-request-id`, when it sent one."),
+        f("trace_id", "string", "The W3C trace id sent in `traceparent` on every attempt."),
+        f("attempts", "number", "How many attempts the call took (1 when the first succeeded)."),
+        f("elapsed_ms", "number", "The whole call, retries and waits included, in milliseconds."),
+    ],
+};
+
 /// Every registered shape. The bindings' drift tests iterate it.
-pub const ALL: &[Shape] = &[JOB, JOB_STATUS, INSTALL_RESULT, ERROR];
+pub const ALL: &[Shape] = &[JOB, JOB_STATUS, INSTALL_RESULT, ERROR, RESPONSE_INFO];
 
 /// The Node name of an error field: camelCase, `code` -> `errorType`.
 pub fn node_error_field(name: &str) -> String {

@@ -562,3 +562,33 @@ async fn redirects_are_not_followed() {
     assert_eq!((err.kind(), err.status(), err.attempts()), (ErrorKind::Api, Some(302), 1));
     assert_eq!(requests_for(&mock, "jobs.get").len(), 1, "the API key was not sent anywhere else");
 }
+
+#[tokio::test]
+async fn successful_calls_tell_their_status_request_id_trace_id_attempts_and_elapsed_time() {
+    let mock = mock().await;
+    let c = client(&mock);
+    let got = c
+        .jobs()
+        .get_with_info(JobIdentity::external(partly_mock::DEMO_JOB_EXTERNAL_ID), &CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(got.value.external_id.as_deref(), Some(partly_mock::DEMO_JOB_EXTERNAL_ID));
+    assert_eq!((got.info.status, got.info.attempts), (200, 1));
+    let sent = requests_for(&mock, "jobs.get");
+    let traceparent = sent[0].headers.get("traceparent").expect("traceparent");
+    assert_eq!(traceparent.split('-').nth(1), Some(got.info.trace_id.as_str()));
+    assert!(got.info.request_id.as_deref().is_some_and(|r| !r.is_empty()), "{:?}", got.info);
+
+    // A retried call: two attempts, and the wait counted in the elapsed time.
+    mock.inject_fault(fault(json!({"method": "tier1.prepare", "times": 1, "status": 503, "delay_ms": 50}))).unwrap();
+    let prepared = c
+        .tier1()
+        .prepare_with_info(vec![VehicleIdentifier::chassis_number("JH4KA7561PC008269")], &CallOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(prepared.info.attempts, 2);
+    assert!(prepared.info.elapsed >= Duration::from_millis(50), "{:?}", prepared.info);
+    let raw = c.call_with_info("businesses.list", json!({}), &CallOptions::default()).await.unwrap();
+    assert!(raw.value.get("items").is_some());
+    assert_eq!(raw.info.status, 200);
+}

@@ -82,3 +82,18 @@ fn every_shape_is_registered_once_with_known_types() {
     let json = shapes::all_as_json();
     assert_eq!(json.as_array().unwrap().len(), shapes::ALL.len());
 }
+
+#[test]
+fn response_info_shape_is_the_response_info_struct() {
+    let info = partly::ResponseInfo {
+        status: 200,
+        request_id: Some("req-1".into()),
+        trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+        attempts: 1,
+        elapsed: std::time::Duration::from_millis(12),
+    };
+    let written = serde_json::to_value(&info).unwrap();
+    let keys: BTreeSet<&str> = written.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, names(&shapes::RESPONSE_INFO));
+    assert_eq!(written["elapsed_ms"], 12.0);
+}

@@ -45,6 +45,8 @@ from .models import (
     PrepareProgress,
     PrepareReport,
     PrepareResult,
+    Response,
+    ResponseInfo,
     VehicleIdentifier,
 )
 
@@ -80,6 +82,8 @@ __all__ = [
     "PrepareBatch",
     "PrepareReport",
     "VehicleIdentifier",
+    "Response",
+    "ResponseInfo",
     "errors",
     "models",
     "oauth",

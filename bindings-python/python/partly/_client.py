@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Callable, List, Literal, Mapping, Optional, Sequence, Type, TypedDict, Union, cast
 
 from . import _native
+from ._response_info import AsyncWithResponseInfo, WithResponseInfo
 from .models import (
     InstallResult,
     Job,
@@ -354,6 +355,9 @@ class Client(_Settings):
         self.jobs = Jobs(self._native)
         self.tier1 = Tier1(self._native)
         self.integrations = Integrations(self._native)
+        self.with_response_info = WithResponseInfo(self._native)
+        """The same methods, each returning a :class:`~partly.Response`: the result and the
+        call's :class:`~partly.ResponseInfo` (status, request id, trace id, attempts, elapsed)."""
 
     def call(
         self,
@@ -552,6 +556,8 @@ class AsyncClient(_Settings):
         self.jobs = AsyncJobs(self._native)
         self.tier1 = AsyncTier1(self._native)
         self.integrations = AsyncIntegrations(self._native)
+        self.with_response_info = AsyncWithResponseInfo(self._native)
+        """The same methods, each returning a :class:`~partly.Response` (see ``Client``)."""
 
     async def call(
         self,

@@ -116,6 +116,7 @@ class Client:
         external: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
     @overload
@@ -126,6 +127,7 @@ class Client:
         external: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
     @overload
@@ -138,6 +140,7 @@ class Client:
         if_exists: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
     @overload
@@ -150,6 +153,7 @@ class Client:
         if_exists: Optional[str] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
     @overload
@@ -159,6 +163,7 @@ class Client:
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
     @overload
@@ -168,6 +173,7 @@ class Client:
         *,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
     def tier1_prepare_all(
@@ -199,6 +205,7 @@ class Client:
         client_secret: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[True] = True,
     ) -> Dict[str, Any]: ...
     @overload
@@ -210,6 +217,7 @@ class Client:
         client_secret: str,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        info: bool = False,
         blocking: Literal[False],
     ) -> Awaitable[Dict[str, Any]]: ...
     @overload
@@ -222,6 +230,7 @@ class Client:
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
         auth: Optional[bool] = None,
+        info: bool = False,
         blocking: Literal[True] = True,
     ) -> Any: ...
     @overload
@@ -234,6 +243,7 @@ class Client:
         max_retries: Optional[int] = None,
         idempotent: Optional[bool] = None,
         auth: Optional[bool] = None,
+        info: bool = False,
         blocking: Literal[False],
     ) -> Awaitable[Any]: ...
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Generic, List, Mapping, Optional, Tuple, TypeVar, Union
 
 from . import _native
 from .errors import PartlyError
@@ -24,6 +24,8 @@ __all__ = [
     "PrepareBatch",
     "PrepareReport",
     "VehicleIdentifier",
+    "ResponseInfo",
+    "Response",
 ]
 
 VehicleIdentifier = Union[str, Mapping[str, Any]]
@@ -333,3 +335,38 @@ class PrepareReport:
             f"PrepareReport(total={self.total}, accepted={self.accepted}, failed={self.failed}, "
             f"batches=<{len(self.batches)}>)"
         )
+
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ResponseInfo:
+    """What a successful call's answer says about it (``client.with_response_info``): the same
+    fields as Rust's ``ResponseInfo`` and Node's ``info`` (camelCase there)."""
+
+    status: int
+    """The HTTP status of the answer."""
+    request_id: Optional[str]
+    """The server's ``x-request-id``, when it sent one."""
+    trace_id: str
+    """The W3C trace id sent in ``traceparent`` on every attempt."""
+    attempts: int
+    """How many attempts the call took (1 when the first succeeded)."""
+    elapsed_ms: float
+    """The whole call, retries and waits included, in milliseconds."""
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> ResponseInfo:
+        fields: Dict[str, Any] = {name: d.get(name) for name in _SHAPES["ResponseInfo"]}
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class Response(Generic[_T]):
+    """A result with the :class:`ResponseInfo` of the call that produced it."""
+
+    value: _T
+    """The result, as the method returns it without ``with_response_info``."""
+    info: ResponseInfo
+    """What the answer said about the call."""
