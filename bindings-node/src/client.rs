@@ -427,30 +427,8 @@ pub fn env_var_names() -> Vec<String> {
 }
 
 /// The core's shapes (`partly::shapes::ALL`), for the drift test of `index.d.ts` and
-/// `errors.js`: `[{ name, fields: [{ name, ty, doc, node }] }]`, `node` the field's Node name.
+/// `errors.js`: `[{ name, fields: [{ name, node, ty, doc }] }]`, `node` the field's Node name.
 #[napi(catch_unwind)]
 pub fn shapes() -> serde_json::Value {
-    let mut all = partly::shapes::all_as_json();
-    if let Some(list) = all.as_array_mut() {
-        for shape in list {
-            // SDK-made records (errors, response info) are camelCase in Node; wire data keeps
-            // the wire's snake_case.
-            let is_error = shape["name"] == partly::shapes::ERROR.name;
-            let is_info = shape["name"] == partly::shapes::RESPONSE_INFO.name;
-            if let Some(fields) = shape["fields"].as_array_mut() {
-                for f in fields {
-                    let name = f["name"].as_str().unwrap_or_default().to_string();
-                    let node = if is_error {
-                        partly::shapes::node_error_field(&name)
-                    } else if is_info {
-                        partly::naming::camel(&name)
-                    } else {
-                        name
-                    };
-                    f["node"] = serde_json::Value::String(node);
-                }
-            }
-        }
-    }
-    all
+    partly::shapes::all_as_json()
 }

@@ -298,7 +298,7 @@ impl Client {
         let url = match self.inner.known_urls.iter().find(|(n, _)| *n == name) {
             Some((_, u)) => u.clone(),
             None => reqwest::Url::parse(&self.method_url(name)).map_err(|e| {
-                Error::validation(format!("method {name:?} does not make a valid URL: {e}")).with_method(name)
+                Error::validation(format!("the method name does not make a valid URL: {e}")).with_method(name)
             })?,
         };
         let call_started = Instant::now();

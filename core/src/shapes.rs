@@ -8,8 +8,9 @@
 //! forgotten in a binding fails its suite.
 //!
 //! To register a new shape (e.g. the bulk preload's `PrepareProgress`): declare a `const` like
-//! [`JOB`] and add it to [`ALL`]; the drift tests then look for a Python class and a TypeScript
-//! interface of that [`Shape::name`].
+//! [`RESPONSE_INFO`] (`sdk_record: true`: Node names its fields in camelCase) and add it to
+//! [`ALL`]; the drift tests then look for a Python class (properties, or a dataclass's fields)
+//! and a TypeScript interface or class of that [`Shape::name`], with those fields and types.
 
 /// One field of a shape, as the wire (and Python, and Node's data objects) name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub struct Shape {
     pub name: &'static str,
     /// Its fields, in the order they are shown.
     pub fields: &'static [Field],
+    /// Whether the SDK makes this record (an error, response info, bulk progress) rather than
+    /// the server: Node then names its fields in camelCase ([`node_field`]); wire data keeps the
+    /// wire's snake_case names in every language.
+    pub sdk_record: bool,
 }
 
 const fn f(name: &'static str, ty: &'static str, doc: &'static str) -> Field {
@@ -38,6 +43,7 @@ const fn f(name: &'static str, ty: &'static str, doc: &'static str) -> Field {
 /// `Job`: the answer of `jobs.get` and `jobs.insert`.
 pub const JOB: Shape = Shape {
     name: "Job",
+    sdk_record: false,
     fields: &[
         f("id", "string", "Partly's id of the job (a UUID)."),
         f("site_id", "string", "The repairer site the job belongs to (a UUID)."),
@@ -53,11 +59,12 @@ pub const JOB: Shape = Shape {
 
 /// `JobStatus`: an object tagged by `type` (unknown types are kept).
 pub const JOB_STATUS: Shape =
-    Shape { name: "JobStatus", fields: &[f("type", "string", "The status type, e.g. `draft`.")] };
+    Shape { name: "JobStatus", sdk_record: false, fields: &[f("type", "string", "The status type, e.g. `draft`.")] };
 
 /// `InstallResult`: the answer of `integrations.insert`.
 pub const INSTALL_RESULT: Shape = Shape {
     name: "InstallResult",
+    sdk_record: false,
     fields: &[
         f("api_key", "string", "The integration's API key: a secret, never printed."),
         f("integration_id", "string", "The integration's id (a UUID), sent as `partly-integration-id`."),
@@ -69,6 +76,7 @@ pub const INSTALL_RESULT: Shape = Shape {
 /// `errorType` (its `code` is the stable `PARTLY_*` class code): see [`node_error_field`].
 pub const ERROR: Shape = Shape {
     name: "PartlyError",
+    sdk_record: true,
     fields: &[
         f(
             "detail",
@@ -94,6 +102,7 @@ pub const ERROR: Shape = Shape {
 /// The fields of a successful call's response info ([`crate::ResponseInfo`]).
 pub const RESPONSE_INFO: Shape = Shape {
     name: "ResponseInfo",
+    sdk_record: true,
     fields: &[
         f("status", "number", "The HTTP status of the answer."),
         f("request_id", "string | null", "The server's `x-request-id`, when it sent one."),
@@ -114,15 +123,28 @@ pub fn node_error_field(name: &str) -> String {
     crate::naming::camel(name)
 }
 
-/// Every shape as JSON (`[{name, fields: [{name, ty, doc}]}]`), for the bindings' drift tests.
+/// The Node name of a field of `shape`: the wire name for wire data, camelCase for a record the
+/// SDK makes (and `errorType` for an error's `code`).
+pub fn node_field(shape: &Shape, name: &str) -> String {
+    match (shape.sdk_record, shape.name == ERROR.name) {
+        (_, true) => node_error_field(name),
+        (true, false) => crate::naming::camel(name),
+        (false, false) => name.to_string(),
+    }
+}
+
+/// Every shape as JSON (`[{name, sdk_record, fields: [{name, node, ty, doc}]}]`), for the
+/// bindings' drift tests (`node` is the field's name in Node).
 pub fn all_as_json() -> serde_json::Value {
     serde_json::Value::Array(
         ALL.iter()
             .map(|s| {
-                serde_json::json!({
-                    "name": s.name,
-                    "fields": s.fields.iter().map(|f| serde_json::json!({"name": f.name, "ty": f.ty, "doc": f.doc})).collect::<Vec<_>>(),
-                })
+                let fields: Vec<serde_json::Value> = s
+                    .fields
+                    .iter()
+                    .map(|f| serde_json::json!({"name": f.name, "node": node_field(s, f.name), "ty": f.ty, "doc": f.doc}))
+                    .collect();
+                serde_json::json!({ "name": s.name, "sdk_record": s.sdk_record, "fields": fields })
             })
             .collect(),
     )

@@ -97,3 +97,11 @@ fn response_info_shape_is_the_response_info_struct() {
     assert_eq!(keys, names(&shapes::RESPONSE_INFO));
     assert_eq!(written["elapsed_ms"], 12.0);
 }
+
+#[test]
+fn node_names_fields_of_sdk_records_in_camel_case_and_keeps_wire_names() {
+    assert_eq!(shapes::node_field(&shapes::JOB, "site_id"), "site_id");
+    assert_eq!(shapes::node_field(&shapes::RESPONSE_INFO, "elapsed_ms"), "elapsedMs");
+    assert_eq!(shapes::node_field(&shapes::ERROR, "code"), "errorType");
+    assert_eq!(shapes::node_field(&shapes::ERROR, "trace_id"), "traceId");
+}
