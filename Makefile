@@ -23,9 +23,9 @@ lint-rust:
 	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-## test-rust: the core, the wire names and the mock server, with doctests
+## test-rust: the core, the wire names, the mock server and the command line (cli/), with doctests
 test-rust:
-	$(CARGO) test -p partly -p partly-wire -p partly-mock
+	$(CARGO) test -p partly -p partly-wire -p partly-mock -p partly-cli
 
 build-mock:
 	$(CARGO) build -p partly-mock --bin partly-mock

@@ -273,12 +273,18 @@ pub fn run(args: Vec<OsString>) -> i32 {
     code
 }
 
-/// Ctrl-C (SIGINT, and SIGTERM on Unix).
-async fn interrupted() {
+/// Ctrl-C (SIGINT, and SIGTERM on Unix). The handlers are installed when this is called (not
+/// when the future is first polled), so a signal sent right after a line printed afterwards is
+/// caught.
+fn interrupted() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    };
+    async move {
+        #[cfg(unix)]
+        match signals {
             (Ok(mut int), Ok(mut term)) => {
                 tokio::select! {
                     _ = int.recv() => {}
@@ -287,11 +293,11 @@ async fn interrupted() {
             }
             _ => std::future::pending::<()>().await,
         }
-    }
-    #[cfg(not(unix))]
-    {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
         }
     }
 }
@@ -605,6 +611,7 @@ fn json_type(v: &Value) -> &'static str {
 }
 
 async fn mock(args: MockArgs, json: bool) -> i32 {
+    let stop = interrupted();
     let config = partly_mock::MockConfig {
         host: Some(args.host),
         port: args.port,
@@ -659,7 +666,7 @@ async fn mock(args: MockArgs, json: bool) -> i32 {
             out_line("# Ctrl-C stops it");
         }
     }
-    interrupted().await;
+    stop.await;
     server.shutdown().await;
     EXIT_OK
 }
