@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 use partly::config::defaults;
 
+mod cli;
 mod client;
 mod error;
 mod models;
@@ -67,6 +68,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shutdown::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<testing::MockServer>()?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::generate_state, m)?)?;
