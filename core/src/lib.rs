@@ -52,6 +52,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod bulk;
 mod client;
 pub mod config;
 pub mod diagnostics;
@@ -68,7 +69,10 @@ mod scrub;
 mod secret;
 mod trace;
 
-pub use api::{PrepareAllOptions, PrepareBatch, PrepareProgress, PrepareReport, ProgressCallback};
+pub use bulk::{
+    BatchCallback, BulkItem, InputError, OptionNaming, PrepareAllOptions, PrepareBatch, PrepareFailure,
+    PrepareProgress, PrepareReport, ProgressCallback,
+};
 pub use client::{CallOptions, Client};
 pub use config::{ClientBuilder, Config, SdkIdentity};
 pub use diagnostics::{diagnostics, Diagnostics};
