@@ -10,7 +10,7 @@
 //! partly jobs insert --external REF | --id UUID --site-id UUID [--claim-number ..] [--data JSON|-]
 //! partly call METHOD [JSON|-]    any method, JSON out
 //! partly oauth url --client-id ID --redirect-url URL
-//! partly mock [--port N] [--latency-ms N]
+//! partly mock [--port N] [--rate-limit RPS] [--latency-ms N]
 //! partly doctor [--json]
 //! ```
 //!
@@ -228,6 +228,13 @@ struct MockArgs {
     /// Delay added to every API answer, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
     latency_ms: u64,
+    /// Answer at most this many API calls per second (a token bucket; beyond it 429 with
+    /// Retry-After: 1), to rehearse a throttled preload.
+    #[arg(long, value_name = "RPS")]
+    rate_limit: Option<f64>,
+    /// With --rate-limit: the bucket's burst [default: a tenth of a second's worth, at least 1].
+    #[arg(long, value_name = "N", requires = "rate_limit")]
+    rate_burst: Option<u32>,
     /// A redirect URL registered for the demo OAuth client (repeat for more).
     #[arg(long = "redirect-url", value_name = "URL")]
     redirect_urls: Vec<String>,
@@ -617,12 +624,14 @@ async fn mock(args: MockArgs, json: bool) -> i32 {
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),
         redirect_urls: args.redirect_urls,
+        rate_limit: args.rate_limit,
+        rate_burst: args.rate_burst,
         ..Default::default()
     };
     let server = match partly_mock::MockServer::start(config).await {
         Ok(server) => server,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            err_line(&format!("partly mock: --redirect-url: {e}"));
+            err_line(&format!("partly mock: {e}"));
             return EXIT_USAGE;
         }
         Err(e) => {

@@ -12,14 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use partly::bulk::{BulkItem, InputError};
 use partly::serde_json::{self, json, Value};
-use partly::{PrepareAllOptions, VehicleIdentifier};
+use partly::{PrepareAllOptions, PrepareProgress, VehicleIdentifier};
 use tokio::sync::mpsc;
 
 use crate::{err_line, out_line, Connection, Failure, EXIT_FAILED, EXIT_OK};
 
-/// Identifiers handed to one `prepare_all` run; the checkpoint is saved after each.
-const CHUNK: usize = 1_000;
 /// Identifiers read ahead of the requests.
 const READ_AHEAD: usize = 4_096;
 
@@ -53,9 +52,17 @@ pub(crate) struct PreloadArgs {
     /// Identifiers per request, 1 to 100.
     #[arg(long, value_name = "N", default_value_t = partly::config::defaults::PREPARE_BATCH_MAX)]
     batch_size: usize,
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = partly::config::defaults::PREPARE_CONCURRENCY)]
-    concurrency: usize,
+    /// The most requests in flight; the preload starts lower and adapts to what the server
+    /// allows (429, 503, Retry-After, latency).
+    #[arg(long, visible_alias = "concurrency", value_name = "N", default_value_t = partly::config::defaults::PREPARE_MAX_CONCURRENCY)]
+    max_concurrency: usize,
+    /// The most requests per second [default: no limit but the server's].
+    #[arg(long, value_name = "RPS")]
+    max_rate: Option<f64>,
+    /// Stop after this many seconds: what was not accepted by then is reported failed (and sent
+    /// by the next run with the same --checkpoint).
+    #[arg(long, value_name = "SECS")]
+    deadline: Option<f64>,
     /// Without a terminal: seconds between two progress lines on stderr (0: none).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     progress_interval: f64,
@@ -63,9 +70,6 @@ pub(crate) struct PreloadArgs {
 
 /// One identifier read from the input.
 struct Item {
-    /// The record's number in the input (0-based; blank lines count, a CSV header does not):
-    /// what the checkpoint records.
-    index: u64,
     /// The line it starts on (1-based), for messages and the failures file.
     line: u64,
     /// The identifier, or why the record is not one.
@@ -189,7 +193,6 @@ fn columns(headers: &csv::StringRecord, args: &PreloadArgs, name: &str) -> Resul
 fn read_csv(mut reader: csv::Reader<Box<dyn Read + Send>>, format: Format, name: String, tx: mpsc::Sender<Msg>) {
     let Format::Csv { chassis, plate, region } = format;
     let mut record = csv::StringRecord::new();
-    let mut index = 0u64;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => return,
@@ -204,10 +207,9 @@ fn read_csv(mut reader: csv::Reader<Box<dyn Read + Send>>, format: Format, name:
                 } else {
                     Err("no chassis number or plate in this row".to_string())
                 };
-                if tx.blocking_send(Msg::Item(Item { index, line, id, raw })).is_err() {
+                if tx.blocking_send(Msg::Item(Item { line, id, raw })).is_err() {
                     return;
                 }
-                index += 1;
             }
             Err(e) => {
                 let why = match e.kind() {
@@ -240,7 +242,6 @@ fn read_lines(reader: Box<dyn Read + Send>, name: String, tx: mpsc::Sender<Msg>)
             Ok(0) => return,
             Ok(_) => {
                 let line = index + 1;
-                let this = index;
                 index += 1;
                 let Ok(text) = std::str::from_utf8(&buf) else {
                     let _ = tx.blocking_send(Msg::Fatal(format!("{name}:{line}: not UTF-8 text")));
@@ -268,7 +269,7 @@ fn read_lines(reader: Box<dyn Read + Send>, name: String, tx: mpsc::Sender<Msg>)
                     )
                 };
                 let id = id.and_then(|v| v.validate().map(|()| v).map_err(|e| e.message().to_string()));
-                if tx.blocking_send(Msg::Item(Item { index: this, line, id, raw })).is_err() {
+                if tx.blocking_send(Msg::Item(Item { line, id, raw })).is_err() {
                     return;
                 }
             }
@@ -280,144 +281,40 @@ fn read_lines(reader: Box<dyn Read + Send>, name: String, tx: mpsc::Sender<Msg>)
     }
 }
 
-/// The accepted records, as ranges of record numbers, saved atomically (write, then rename).
-struct Checkpoint {
-    path: PathBuf,
-    input: String,
-    /// start -> end (exclusive), disjoint and not touching.
-    ranges: BTreeMap<u64, u64>,
-}
-
-impl Checkpoint {
-    fn load(path: &Path, input: &str) -> Result<Checkpoint, Failure> {
-        let mut cp = Checkpoint { path: path.to_path_buf(), input: input.to_string(), ranges: BTreeMap::new() };
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cp),
-            Err(e) => {
-                return Err(Failure::Input(format!("cannot read the checkpoint {}: {}", path.display(), io_why(&e))))
-            }
-        };
-        let bad = || {
-            Failure::Input(format!(
-                "{} is not a checkpoint of partly preload; give another --checkpoint FILE",
-                path.display()
-            ))
-        };
-        let value: Value = serde_json::from_str(&text).map_err(|_| bad())?;
-        if value.get("partly_preload_checkpoint") != Some(&json!(1)) {
-            return Err(bad());
-        }
-        let written_for = value.get("input").and_then(Value::as_str).unwrap_or("");
-        if written_for != input {
-            return Err(Failure::Input(format!(
-                "the checkpoint {} was written for {written_for:?}, not {input:?}; give another --checkpoint FILE \
-                 (or remove it to start over)",
-                path.display()
-            )));
-        }
-        for pair in value.get("accepted").and_then(Value::as_array).ok_or_else(bad)? {
-            let (Some(s), Some(e)) = (pair.get(0).and_then(Value::as_u64), pair.get(1).and_then(Value::as_u64)) else {
-                return Err(bad());
-            };
-            for i in s..e {
-                cp.add(i);
-            }
-        }
-        Ok(cp)
-    }
-
-    fn contains(&self, index: u64) -> bool {
-        self.ranges.range(..=index).next_back().is_some_and(|(_, &end)| index < end)
-    }
-
-    fn add(&mut self, index: u64) {
-        if self.contains(index) {
-            return;
-        }
-        let mut start = index;
-        let mut end = index + 1;
-        if let Some((&s, &e)) = self.ranges.range(..index).next_back() {
-            if e == index {
-                start = s;
-                self.ranges.remove(&s);
-            }
-        }
-        if let Some(e) = self.ranges.remove(&end) {
-            end = e;
-        }
-        self.ranges.insert(start, end);
-    }
-
-    fn accepted(&self) -> u64 {
-        self.ranges.iter().map(|(s, e)| e - s).sum()
-    }
-
-    fn save(&self) -> std::io::Result<()> {
-        let ranges: Vec<[u64; 2]> = self.ranges.iter().map(|(&s, &e)| [s, e]).collect();
-        let body = json!({"partly_preload_checkpoint": 1, "input": self.input, "accepted": ranges});
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, format!("{body}\n"))?;
-        std::fs::rename(&tmp, &self.path)
-    }
-}
-
-/// The failures file, created at the first failure.
+/// The failures file: one row per identifier not accepted, with its error.
 struct Failures {
     path: PathBuf,
     writer: Option<csv::Writer<File>>,
 }
 
 impl Failures {
-    fn write(&mut self, item_line: u64, raw: &Raw, class: &str, why: &str) -> Result<(), Failure> {
+    fn write(&mut self, line: u64, raw: &Raw, class: &str, why: &str) -> Result<(), Failure> {
+        let cannot = |e: csv::Error, path: &Path| {
+            Failure::Input(format!(
+                "cannot write the failures to {}: {e}; give another --failures FILE",
+                path.display()
+            ))
+        };
         if self.writer.is_none() {
-            let mut w = csv::Writer::from_path(&self.path).map_err(|e| {
-                Failure::Input(format!(
-                    "cannot write the failures to {}: {e}; give another --failures FILE",
-                    self.path.display()
-                ))
-            })?;
-            let _ = w.write_record(["line", "chassis_number", "plate", "region", "error_class", "error"]);
+            let mut w = csv::Writer::from_path(&self.path).map_err(|e| cannot(e, &self.path))?;
+            w.write_record(["line", "chassis_number", "plate", "region", "error_class", "error"])
+                .map_err(|e| cannot(e, &self.path))?;
             self.writer = Some(w);
         }
         if let Some(w) = &mut self.writer {
-            let line = item_line.to_string();
+            let line = line.to_string();
             w.write_record([line.as_str(), &raw.chassis_number, &raw.plate, &raw.region, class, why])
-                .map_err(|e| Failure::Input(format!("cannot write the failures to {}: {e}", self.path.display())))?;
+                .map_err(|e| cannot(e, &self.path))?;
         }
         Ok(())
     }
 
-    fn finish(&mut self) {
+    fn finish(&mut self) -> Result<(), Failure> {
         if let Some(w) = &mut self.writer {
-            let _ = w.flush();
+            w.flush()
+                .map_err(|e| Failure::Input(format!("cannot write the failures to {}: {e}", self.path.display())))?;
         }
-    }
-}
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    read: u64,
-    accepted: u64,
-    failed: u64,
-    skipped: u64,
-    /// Of the `prepare_all` run in progress.
-    chunk_accepted: u64,
-    chunk_failed: u64,
-    requests: u64,
-}
-
-impl Counts {
-    fn accepted(&self) -> u64 {
-        self.accepted + self.chunk_accepted
-    }
-    fn failed(&self) -> u64 {
-        self.failed + self.chunk_failed
-    }
-    fn done(&self) -> u64 {
-        self.accepted() + self.failed() + self.skipped
+        Ok(())
     }
 }
 
@@ -430,20 +327,57 @@ fn default_failures_path(input: &str) -> PathBuf {
     path.with_file_name(format!("{stem}.failures.csv"))
 }
 
-pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Result<i32, Failure> {
-    let interval = partly::config::duration_from_secs(args.progress_interval, "--progress-interval").or_else(|e| {
-        if args.progress_interval == 0.0 {
-            Ok(Duration::ZERO)
-        } else {
-            Err(e)
+/// Where each item of the stream starts in the input: the line is the item's position plus an
+/// offset that changes only at blank lines (and multi-line CSV fields), so only those changes
+/// are kept.
+#[derive(Default)]
+struct Lines {
+    /// position -> line - position, from that position on.
+    offsets: BTreeMap<u64, u64>,
+}
+
+impl Lines {
+    fn note(&mut self, position: u64, line: u64) {
+        let offset = line.saturating_sub(position);
+        if self.offsets.range(..=position).next_back().map(|(_, &o)| o) != Some(offset) {
+            self.offsets.insert(position, offset);
         }
-    })?;
+    }
+
+    fn line(&self, position: u64) -> u64 {
+        position + self.offsets.range(..=position).next_back().map(|(_, &o)| o).unwrap_or(1)
+    }
+}
+
+fn raw_of(id: &VehicleIdentifier) -> Raw {
+    match id {
+        VehicleIdentifier::ChassisNumber(v) => Raw { chassis_number: v.clone(), ..Raw::default() },
+        VehicleIdentifier::Plate { plate, region } => {
+            Raw { plate: plate.clone(), region: region.clone().unwrap_or_default(), ..Raw::default() }
+        }
+        other => Raw { chassis_number: other.to_json().to_string(), ..Raw::default() },
+    }
+}
+
+pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Result<i32, Failure> {
+    let interval = if args.progress_interval == 0.0 {
+        Duration::ZERO
+    } else {
+        partly::config::duration_from_secs(args.progress_interval, "--progress-interval")?
+    };
     let client = crate::client(conn)?;
     let source = open(&args)?;
     let name = source.name.clone();
     // The header is read here, so an unknown column stops the run before anything is sent.
-    let (tx, mut rx) = mpsc::channel::<Msg>(READ_AHEAD);
+    let (tx, rx) = mpsc::channel::<Msg>(READ_AHEAD);
     let mut total = source.total;
+    let spawn = |f: Box<dyn FnOnce() + Send>| {
+        std::thread::Builder::new()
+            .name("partly-preload-input".into())
+            .spawn(f)
+            .map(|_| ())
+            .map_err(|e| Failure::Input(format!("cannot start the reader: {e}")))
+    };
     if is_csv(&args) {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(source.reader);
         let headers =
@@ -451,32 +385,11 @@ pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Res
         let format = columns(&headers, &args, &name)?;
         total = total.map(|t| t.saturating_sub(1));
         let n = name.clone();
-        std::thread::Builder::new()
-            .name("partly-preload-input".into())
-            .spawn(move || read_csv(reader, format, n, tx))
-            .map_err(|e| Failure::Input(format!("cannot start the reader: {e}")))?;
+        spawn(Box::new(move || read_csv(reader, format, n, tx)))?;
     } else {
         let n = name.clone();
         let reader = source.reader;
-        std::thread::Builder::new()
-            .name("partly-preload-input".into())
-            .spawn(move || read_lines(reader, n, tx))
-            .map_err(|e| Failure::Input(format!("cannot start the reader: {e}")))?;
-    }
-
-    let input_key = if args.input == "-" { "-".to_string() } else { args.input.clone() };
-    let mut checkpoint = match &args.checkpoint {
-        Some(path) => Some(Checkpoint::load(path, &input_key)?),
-        None => None,
-    };
-    if let Some(cp) = &checkpoint {
-        if cp.accepted() > 0 {
-            err_line(&format!(
-                "partly preload: resuming from {}: {} identifiers already accepted are skipped",
-                cp.path.display(),
-                cp.accepted()
-            ));
-        }
+        spawn(Box::new(move || read_lines(reader, n, tx)))?;
     }
     let failures_path = args.failures.clone().unwrap_or_else(|| default_failures_path(&args.input));
     if args.input != "-" && same_file(&failures_path, Path::new(&args.input)) {
@@ -485,136 +398,100 @@ pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Res
             failures_path.display()
         )));
     }
-    let mut failures = Failures { path: failures_path, writer: None };
 
-    let counts = Arc::new(Mutex::new(Counts::default()));
-    let started = Instant::now();
-    let display = Display::start(total, interval, counts.clone(), started);
-
-    let mut options =
-        PrepareAllOptions { batch_size: args.batch_size, concurrency: args.concurrency, ..Default::default() };
-    let progress_counts = counts.clone();
-    options.on_progress = Some(Arc::new(move |p: partly::PrepareProgress| {
-        let mut c = progress_counts.lock().unwrap_or_else(|e| e.into_inner());
-        c.chunk_accepted = p.accepted as u64;
-        c.chunk_failed = p.failed as u64;
-    }));
-
-    let mut fatal: Option<String> = None;
-    let mut ids: Vec<VehicleIdentifier> = Vec::with_capacity(CHUNK);
-    let mut meta: Vec<(u64, u64, Raw)> = Vec::with_capacity(CHUNK);
-    let mut finished = false;
-    let mut first = true;
-    while !finished {
-        // Fill a chunk.
-        while ids.len() < CHUNK {
-            match rx.recv().await {
-                Some(Msg::Item(item)) => {
-                    let skip = checkpoint.as_ref().is_some_and(|cp| cp.contains(item.index));
-                    let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
-                    c.read += 1;
-                    if skip {
-                        c.skipped += 1;
-                        continue;
-                    }
-                    match item.id {
-                        Ok(id) => {
-                            ids.push(id);
-                            meta.push((item.index, item.line, item.raw));
-                        }
-                        Err(why) => {
-                            c.failed += 1;
-                            drop(c);
-                            if first {
-                                remove_stale(&failures.path);
-                                first = false;
+    // The input as the bulk preload's stream: items in order; the first unreadable record ends it.
+    let fatal: Arc<Mutex<Option<String>>> = Arc::default();
+    let lines: Arc<Mutex<Lines>> = Arc::default();
+    let stream = {
+        let (fatal, lines) = (fatal.clone(), lines.clone());
+        futures_util::stream::unfold((rx, 0u64), move |(mut rx, position)| {
+            let (fatal, lines) = (fatal.clone(), lines.clone());
+            async move {
+                match rx.recv().await {
+                    Some(Msg::Item(item)) => {
+                        lines.lock().unwrap_or_else(|e| e.into_inner()).note(position, item.line);
+                        let bulk = match item.id {
+                            Ok(id) => BulkItem::Identifier(id),
+                            Err(why) => {
+                                let given =
+                                    if item.raw.plate.is_empty() { item.raw.chassis_number } else { item.raw.plate };
+                                BulkItem::Invalid(InputError::new(given, format!("line {}: {why}", item.line)))
                             }
-                            failures.write(
-                                item.line,
-                                &item.raw,
-                                "ValidationError",
-                                &format!("line {}: {why}", item.line),
-                            )?;
-                        }
-                    }
-                }
-                Some(Msg::Fatal(why)) => {
-                    fatal = Some(why);
-                    finished = true;
-                    break;
-                }
-                None => {
-                    finished = true;
-                    break;
-                }
-            }
-        }
-        if ids.is_empty() {
-            continue;
-        }
-        if first {
-            remove_stale(&failures.path);
-            first = false;
-        }
-        let chunk = std::mem::replace(&mut ids, Vec::with_capacity(CHUNK));
-        let chunk_meta = std::mem::replace(&mut meta, Vec::with_capacity(CHUNK));
-        let report = client.tier1().prepare_all(chunk, options.clone()).await?;
-        for batch in &report.batches {
-            for (i, id) in batch.identifiers.iter().enumerate() {
-                let Some((index, line, raw)) = chunk_meta.get(batch.offset + i) else { continue };
-                match &batch.error {
-                    None => {
-                        if let Some(cp) = &mut checkpoint {
-                            cp.add(*index);
-                        }
-                    }
-                    Some(e) => {
-                        let raw = if raw.chassis_number.is_empty() && raw.plate.is_empty() {
-                            Raw { chassis_number: id.to_json().to_string(), ..Raw::default() }
-                        } else {
-                            raw.clone()
                         };
-                        failures.write(*line, &raw, e.kind().class_name(), &e.to_string())?;
+                        Some((bulk, (rx, position + 1)))
                     }
+                    Some(Msg::Fatal(why)) => {
+                        *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                        None
+                    }
+                    None => None,
                 }
             }
-        }
-        {
-            let mut c = counts.lock().unwrap_or_else(|e| e.into_inner());
-            c.accepted += report.accepted as u64;
-            c.failed += report.failed as u64;
-            c.chunk_accepted = 0;
-            c.chunk_failed = 0;
-            c.requests += report.batches.len() as u64;
-        }
-        if let Some(cp) = &checkpoint {
-            cp.save().map_err(|e| {
-                Failure::Input(format!("cannot write the checkpoint {}: {}", cp.path.display(), io_why(&e)))
-            })?;
-        }
-    }
-    failures.finish();
-    if let Some(cp) = &checkpoint {
-        // Also when nothing was sent, so that the file exists after a first run.
-        cp.save().map_err(|e| {
-            Failure::Input(format!("cannot write the checkpoint {}: {}", cp.path.display(), io_why(&e)))
-        })?;
-    }
-    let elapsed = started.elapsed();
-    display.finish().await;
+        })
+    };
 
-    let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
+    let progress: Arc<Mutex<Option<PrepareProgress>>> = Arc::default();
+    let started = Instant::now();
+    let display = Display::start(total, interval, progress.clone(), started);
+    let mut options = PrepareAllOptions {
+        batch_size: args.batch_size,
+        max_concurrency: args.max_concurrency,
+        max_rate: args.max_rate,
+        checkpoint: args.checkpoint.clone(),
+        ..Default::default()
+    };
+    if let Some(secs) = args.deadline {
+        options.deadline = Some(partly::config::duration_from_secs(secs, "--deadline")?);
+    }
+    let sink = progress.clone();
+    options.on_progress = Some(Arc::new(move |p: PrepareProgress| {
+        *sink.lock().unwrap_or_else(|e| e.into_inner()) = Some(p);
+    }));
+    let result = client.tier1().prepare_stream_sized(stream, total.map(|t| t as usize), options).await;
+    display.finish().await;
+    let report = result?;
+
+    let mut failures = Failures { path: failures_path, writer: None };
+    // An older failures file lists failures this run has retried: it is replaced (or removed).
+    let _ = std::fs::remove_file(&failures.path);
+    {
+        let lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+        for f in report.failures() {
+            let line = lines.line(f.index as u64);
+            let raw = match (&f.identifier, &f.given) {
+                (Some(id), _) => raw_of(id),
+                (None, Some(given)) => Raw { chassis_number: given.clone(), ..Raw::default() },
+                (None, None) => Raw::default(),
+            };
+            failures.write(line, &raw, f.error.kind().class_name(), &f.error.to_string())?;
+        }
+    }
+    failures.finish()?;
+    let fatal = fatal.lock().unwrap_or_else(|e| e.into_inner()).take();
     let failures_file = failures.writer.is_some().then(|| failures.path.display().to_string());
+    if report.skipped > 0 {
+        if let Some(cp) = &args.checkpoint {
+            err_line(&format!(
+                "partly preload: resumed from {}: {} identifiers already accepted were skipped",
+                cp.display(),
+                report.skipped
+            ));
+        }
+    }
+    let secs = report.elapsed.as_secs_f64();
     if json {
         crate::emit(
             &json!({
                 "input": name,
-                "read": c.read,
-                "accepted": c.accepted,
-                "failed": c.failed,
-                "skipped": c.skipped,
-                "requests": c.requests,
-                "elapsed_ms": (elapsed.as_secs_f64() * 1000.0).round(),
+                "total": report.total,
+                "accepted": report.accepted,
+                "failed": report.failed,
+                "skipped": report.skipped,
+                "duplicates_possible": report.duplicates_possible,
+                "throttled": report.throttled,
+                "requests": report.requests,
+                "elapsed_ms": (secs * 1000.0).round(),
+                "deadline_reached": report.deadline_reached,
                 "failures_file": failures_file,
                 "checkpoint": args.checkpoint.as_ref().map(|p| p.display().to_string()),
                 "input_error": fatal,
@@ -622,14 +499,19 @@ pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Res
             true,
         );
     } else {
-        let secs = elapsed.as_secs_f64();
-        let sent = c.accepted + c.failed;
+        let sent = report.accepted + report.failed;
         let mut line = format!(
             "preloaded {name}: {} read, {} accepted, {} failed, {} skipped (already accepted) in {secs:.2} s",
-            c.read, c.accepted, c.failed, c.skipped
+            report.total, report.accepted, report.failed, report.skipped
         );
         if secs > 0.0 && sent > 0 {
             line.push_str(&format!(" ({:.0}/s)", sent as f64 / secs));
+        }
+        if report.throttled > 0 {
+            line.push_str(&format!("; the server throttled {} requests", report.throttled));
+        }
+        if report.deadline_reached {
+            line.push_str("; the deadline was reached");
         }
         out_line(&line);
         if let Some(f) = &failures_file {
@@ -639,7 +521,7 @@ pub(crate) async fn run(args: PreloadArgs, conn: &Connection, json: bool) -> Res
     if let Some(why) = fatal {
         return Err(Failure::Input(why));
     }
-    Ok(if c.failed == 0 { EXIT_OK } else { EXIT_FAILED })
+    Ok(if report.is_success() { EXIT_OK } else { EXIT_FAILED })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -649,9 +531,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// An older failures file would list failures that this run retries: it is replaced.
-fn remove_stale(path: &Path) {
-    let _ = std::fs::remove_file(path);
+type Shared = Arc<Mutex<Option<PrepareProgress>>>;
+
+fn latest(progress: &Shared) -> Option<PrepareProgress> {
+    *progress.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The progress display: an indicatif bar on a terminal, plain lines otherwise.
@@ -661,10 +544,9 @@ struct Display {
 }
 
 impl Display {
-    fn start(total: Option<u64>, interval: Duration, counts: Arc<Mutex<Counts>>, started: Instant) -> Display {
+    fn start(total: Option<u64>, interval: Duration, progress: Shared, started: Instant) -> Display {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let terminal = std::io::stderr().is_terminal();
-        let task = if terminal {
+        let task = if std::io::stderr().is_terminal() {
             let bar = match total {
                 Some(t) => indicatif::ProgressBar::new(t),
                 None => indicatif::ProgressBar::new_spinner(),
@@ -678,20 +560,25 @@ impl Display {
             if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
                 bar.set_style(style);
             }
+            let draw = move |bar: &indicatif::ProgressBar, p: Option<PrepareProgress>| {
+                if let Some(p) = p {
+                    bar.set_position(p.done as u64);
+                    bar.set_message(format!(
+                        "{} accepted, {} failed, {} in flight (limit {})",
+                        p.accepted, p.failed, p.in_flight, p.concurrency
+                    ));
+                }
+            };
             Some(tokio::spawn(async move {
                 loop {
-                    let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
-                    bar.set_position(c.done());
-                    bar.set_message(format!("{} accepted, {} failed", c.accepted(), c.failed()));
+                    draw(&bar, latest(&progress));
                     bar.tick();
                     tokio::select! {
                         _ = stopped.changed() => break,
                         () = tokio::time::sleep(Duration::from_millis(100)) => {}
                     }
                 }
-                let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
-                bar.set_position(c.done());
-                bar.set_message(format!("{} accepted, {} failed", c.accepted(), c.failed()));
+                draw(&bar, latest(&progress));
                 bar.finish();
             }))
         } else if !interval.is_zero() {
@@ -701,8 +588,7 @@ impl Display {
                         _ = stopped.changed() => break,
                         () = tokio::time::sleep(interval) => {}
                     }
-                    let c = *counts.lock().unwrap_or_else(|e| e.into_inner());
-                    err_line(&plain_line(&c, total, started.elapsed()));
+                    err_line(&plain_line(latest(&progress), total, started.elapsed()));
                 }
             }))
         } else {
@@ -719,31 +605,45 @@ impl Display {
     }
 }
 
-fn plain_line(c: &Counts, total: Option<u64>, elapsed: Duration) -> String {
+fn plain_line(p: Option<PrepareProgress>, total: Option<u64>, elapsed: Duration) -> String {
+    let p = p.unwrap_or(PrepareProgress {
+        total: None,
+        read: 0,
+        done: 0,
+        accepted: 0,
+        failed: 0,
+        skipped: 0,
+        in_flight: 0,
+        concurrency: 0,
+        rate: None,
+        throttled: 0,
+        requests: 0,
+        elapsed,
+    });
     let secs = elapsed.as_secs_f64();
-    let sent = c.accepted() + c.failed();
-    let rate = if secs > 0.0 { sent as f64 / secs } else { 0.0 };
+    let sent = (p.accepted + p.failed) as f64;
+    let rate = if secs > 0.0 { sent / secs } else { 0.0 };
+    let done = p.done as u64;
     let mut line = match total {
         Some(t) if t > 0 => format!(
-            "preload: {} of {t} done ({:.0}%): {} accepted, {} failed, {} skipped; {rate:.0}/s",
-            c.done(),
-            100.0 * c.done() as f64 / t as f64,
-            c.accepted(),
-            c.failed(),
-            c.skipped
+            "preload: {done} of {t} done ({:.0}%): {} accepted, {} failed, {} skipped; {rate:.0}/s",
+            100.0 * done as f64 / t as f64,
+            p.accepted,
+            p.failed,
+            p.skipped
         ),
         _ => format!(
-            "preload: {} done: {} accepted, {} failed, {} skipped; {rate:.0}/s",
-            c.done(),
-            c.accepted(),
-            c.failed(),
-            c.skipped
+            "preload: {done} done: {} accepted, {} failed, {} skipped; {rate:.0}/s",
+            p.accepted, p.failed, p.skipped
         ),
     };
     if let Some(t) = total {
-        if rate > 0.0 && t > c.done() {
-            line.push_str(&format!(", ETA {:.0} s", (t - c.done()) as f64 / rate));
+        if rate > 0.0 && t > done {
+            line.push_str(&format!(", ETA {:.0} s", (t - done) as f64 / rate));
         }
+    }
+    if p.throttled > 0 {
+        line.push_str(&format!(", {} throttled", p.throttled));
     }
     line
 }

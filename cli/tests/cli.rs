@@ -435,7 +435,7 @@ async fn preload_of_10000_lines_from_a_file() {
     let out = partly_in(&dir, Some(&mock), &["--json", "preload", "vins.txt"], None).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let summary = out.json();
-    assert_eq!(summary["read"], 10_000);
+    assert_eq!(summary["total"], 10_000);
     assert_eq!(summary["accepted"], 10_000);
     assert_eq!(summary["failed"], 0);
     assert_eq!(summary["requests"], 100);
@@ -573,7 +573,11 @@ async fn preload_resumes_after_sigkill_sending_exactly_the_missing_identifiers()
     let expected: BTreeSet<String> = (0..n).filter(|i| !done.contains(i)).map(chassis).collect();
     assert_eq!(resent.len(), expected.len(), "each missing identifier sent once");
     assert_eq!(resent.into_iter().collect::<BTreeSet<_>>(), expected, "exactly the missing identifiers");
-    assert!(out.stderr.contains(&format!("{} identifiers already accepted are skipped", done.len())), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("{} identifiers already accepted were skipped", done.len())),
+        "{}",
+        out.stderr
+    );
 
     // Run again: nothing left to send.
     mock.reset();
@@ -702,12 +706,39 @@ async fn preload_bad_input_gives_one_clear_line_and_sends_nothing() {
     let out = partly_in(&dir, Some(&mock), &["preload", "gaps.csv"], None).await;
     assert_eq!(out.code, 1);
     let failures = std::fs::read_to_string(dir.join("gaps.failures.csv")).expect("failures");
-    assert!(failures.contains("3,,,,ValidationError,line 3: no chassis number or plate in this row"), "{failures}");
+    assert!(
+        failures.contains(
+            "3,,,,ValidationError,tier1.prepare: identifiers[1]: line 3: no chassis number or plate in this row"
+        ),
+        "{failures}"
+    );
     assert_eq!(mock.prepared_identifiers(), 2);
 
     // A bad checkpoint file.
     std::fs::write(dir.join("notes.txt"), "hello").expect("write");
     let out = partly_in(&dir, Some(&mock), &["preload", "gaps.csv", "--checkpoint", "notes.txt"], None).await;
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("notes.txt is not a checkpoint of partly preload"), "{}", out.stderr);
+    assert!(out.stderr.starts_with("partly: ") && out.stderr.contains("checkpoint notes.txt"), "{}", out.stderr);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preload_adapts_to_a_rate_limited_server_and_mock_takes_rate_limit() {
+    let mock = MockServer::start(MockConfig { rate_limit: Some(100.0), rate_burst: Some(5), ..Default::default() })
+        .await
+        .expect("mock");
+    let dir = temp_dir("ratelimit");
+    write_vins(&dir.join("vins.txt"), 3_000);
+    let out = partly_in(&dir, Some(&mock), &["--json", "preload", "vins.txt", "--progress-interval", "0"], None).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let summary = out.json();
+    assert_eq!(summary["accepted"], 3_000, "every identifier accepted despite the 429s");
+    assert!(summary["throttled"].as_u64().is_some_and(|t| t > 0), "the server throttled: {summary}");
+    assert_eq!(mock.prepared_identifiers(), 3_000);
+
+    // `partly mock` passes --rate-limit to the mock; a bad value is one clear line.
+    let out = partly_in(&dir, None, &["mock", "--rate-limit=-1"], None).await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stderr_lines().len(), 1, "{}", out.stderr);
+    assert!(out.stderr.starts_with("partly mock: "), "{}", out.stderr);
 }
