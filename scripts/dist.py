@@ -467,7 +467,15 @@ def check_python(work: Path) -> None:
         run([vpy, "-m", "pip", "install", "--no-index", "--quiet", wheels[0]], env=env)
         run([vpy, ROOT / "scripts" / "smoke" / "smoke.py"], cwd=work, env=env)
         # The wheel's `partly` console script: the command line of the same native module.
-        run([vpy, ROOT / "scripts" / "smoke" / "smoke_cli.py", venv / ("Scripts" if os.name == "nt" else "bin") / "partly"], cwd=work, env=env)
+        run(
+            [
+                vpy,
+                ROOT / "scripts" / "smoke" / "smoke_cli.py",
+                venv / ("Scripts" if os.name == "nt" else "bin") / "partly",
+            ],
+            cwd=work,
+            env=env,
+        )
         ver = subprocess.run(
             [vpy, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
         ).stdout.strip()

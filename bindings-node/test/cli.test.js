@@ -37,7 +37,11 @@ test('the bin is the package.json bin and reports the version', () => {
 
 test('a command through the bin: stdin, stdout, stderr and exit statuses pass through', async (t) => {
   const mock = await startMock(t);
-  const env = { PARTLY_BASE_URL: mock.url, PARTLY_API_KEY: DEMO.DEMO_API_KEY, PARTLY_INTEGRATION_ID: DEMO.DEMO_INTEGRATION_ID };
+  const env = {
+    PARTLY_BASE_URL: mock.url,
+    PARTLY_API_KEY: DEMO.DEMO_API_KEY,
+    PARTLY_INTEGRATION_ID: DEMO.DEMO_INTEGRATION_ID,
+  };
   const got = run(['--json', 'jobs', 'get', '--external', DEMO.DEMO_JOB_EXTERNAL_ID], { env });
   assert.equal(got.status, 0, got.stderr);
   assert.equal(JSON.parse(got.stdout).id, DEMO.DEMO_JOB_ID);
@@ -54,24 +58,31 @@ test('a command through the bin: stdin, stdout, stderr and exit statuses pass th
   }
 });
 
-test('partly mock through the bin prints the demo credentials and stops on Ctrl-C', { skip: process.platform === 'win32' && 'SIGINT to a child is POSIX' }, async () => {
-  const child = spawn(process.execPath, [BIN, 'mock', '--json'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  const line = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (chunk) => {
-      buf += chunk;
-      if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+test(
+  'partly mock through the bin prints the demo credentials and stops on Ctrl-C',
+  { skip: process.platform === 'win32' && 'SIGINT to a child is POSIX' },
+  async () => {
+    const child = spawn(process.execPath, [BIN, 'mock', '--json'], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`partly mock exited with ${code}`)));
-  });
-  const demo = JSON.parse(line);
-  assert.equal(demo.api_key, DEMO.DEMO_API_KEY);
-  const got = run(['jobs', 'get', '--id', DEMO.DEMO_JOB_ID], {
-    env: { PARTLY_BASE_URL: demo.url, PARTLY_API_KEY: demo.api_key, PARTLY_INTEGRATION_ID: demo.integration_id },
-  });
-  assert.equal(got.status, 0, got.stderr);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.kill('SIGINT');
-  assert.deepEqual(await exited, { code: 0, signal: null });
-});
+    const line = await new Promise((resolve, reject) => {
+      let buf = '';
+      child.stdout.on('data', (chunk) => {
+        buf += chunk;
+        if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => reject(new Error(`partly mock exited with ${code}`)));
+    });
+    const demo = JSON.parse(line);
+    assert.equal(demo.api_key, DEMO.DEMO_API_KEY);
+    const got = run(['jobs', 'get', '--id', DEMO.DEMO_JOB_ID], {
+      env: { PARTLY_BASE_URL: demo.url, PARTLY_API_KEY: demo.api_key, PARTLY_INTEGRATION_ID: demo.integration_id },
+    });
+    assert.equal(got.status, 0, got.stderr);
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.kill('SIGINT');
+    assert.deepEqual(await exited, { code: 0, signal: null });
+  },
+);

@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -23,7 +22,7 @@ SCRIPT = Path(sysconfig.get_path("scripts")) / ("partly.exe" if os.name == "nt" 
 
 def partly_cmd(
     args: List[str], mock: Optional[MockServer] = None, stdin: Optional[str] = None
-) -> "subprocess.CompletedProcess[str]":
+) -> subprocess.CompletedProcess[str]:
     env: Dict[str, str] = {k: v for k, v in os.environ.items() if not k.startswith("PARTLY_")}
     if mock is not None:
         env.update(PARTLY_BASE_URL=mock.url, PARTLY_API_KEY=DEMO_API_KEY, PARTLY_INTEGRATION_ID=DEMO_INTEGRATION_ID)
@@ -70,7 +69,9 @@ def test_run_cli_in_process_returns_the_status(capfd: pytest.CaptureFixture[str]
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="waits on a thread through Linux's /proc")
 def test_ctrl_c_stops_the_mock_cleanly_and_interrupts_a_command() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTLY_")}
-    mock = subprocess.Popen([str(SCRIPT), "mock", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    mock = subprocess.Popen(
+        [str(SCRIPT), "mock", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     assert mock.stdout is not None and mock.stderr is not None
     demo = json.loads(mock.stdout.readline())
     assert demo["api_key"] == DEMO_API_KEY

@@ -679,3 +679,9 @@ async fn mock(args: MockArgs, json: bool) -> i32 {
     server.shutdown().await;
     EXIT_OK
 }
+
+/// The README's code blocks, compiled as doctests so that they cannot rot (its shell lines run
+/// in tests/readme.rs).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

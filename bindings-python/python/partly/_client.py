@@ -589,7 +589,9 @@ class AsyncTier1:
                     adaptive=adaptive,
                     # Always a progress callback: it is where a cancelled task stops the run. A
                     # callback that is not callable goes as it is: the native side names it.
-                    on_progress=(lambda p: check(p, progress)) if on_progress is None or callable(on_progress) else on_progress,
+                    on_progress=(lambda p: check(p, progress))
+                    if on_progress is None or callable(on_progress)
+                    else on_progress,
                     on_batch=native_batch if on_batch is None or callable(on_batch) else on_batch,
                     timeout=timeout,
                     max_retries=max_retries,
