@@ -51,6 +51,7 @@ impl NativeMockServer {
 /// Starts a mock server; `latency_ms` is added to every API answer; `tls`: HTTPS with a CA
 /// generated at start (`ca_path`), HTTP/2 offered unless `http1_only`.
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)] // one parameter per option of MockServer.start()
 pub fn start_mock_server(
     env: &Env,
     latency_ms: Option<f64>,
