@@ -554,6 +554,7 @@ class Tier1 {
           adaptive: optional(all.adaptive, 'boolean', 'adaptive'),
         };
         const source = inputSource(identifiers);
+        // eslint-disable-next-line prefer-const -- assigned below, after `pull`, which the native call may run at once
         let feeder;
         const pull = () => {
           if (isSettled()) return;
