@@ -203,12 +203,7 @@ class MockServer {
 
   /** Sets the rate limit (requests/s, optional burst) or, with `null`, lifts it. */
   setRateLimit(rateLimit, rateBurst) {
-    value(
-      this.#native.setRateLimit(
-        optionalNumber(rateLimit, 'rateLimit'),
-        optionalNumber(rateBurst, 'rateBurst'),
-      ),
-    );
+    value(this.#native.setRateLimit(optionalNumber(rateLimit, 'rateLimit'), optionalNumber(rateBurst, 'rateBurst')));
   }
 
   /** Clears faults and the request log and restores the seeded data. */

@@ -358,9 +358,13 @@ _END = object()
 
 def _on_loop(loop: asyncio.AbstractEventLoop, cb: Optional[Callable[[Any], object]]) -> Optional[Callable[[Any], None]]:
     """``cb`` run on the event loop (with ``call_soon_threadsafe``) instead of the worker thread."""
-    if cb is None or not callable(cb):
-        return cb  # type: ignore[return-value]
-    return lambda value: loop.call_soon_threadsafe(cb, value)
+    if cb is None:
+        return None
+
+    def run(value: Any) -> None:
+        loop.call_soon_threadsafe(cb, value)
+
+    return run
 
 
 class Integrations:
@@ -589,7 +593,9 @@ class AsyncTier1:
                     adaptive=adaptive,
                     # Always a progress callback: it is where a cancelled task stops the run. A
                     # callback that is not callable goes as it is: the native side names it.
-                    on_progress=(lambda p: check(p, progress)) if on_progress is None or callable(on_progress) else on_progress,
+                    on_progress=(lambda p: check(p, progress))
+                    if on_progress is None or callable(on_progress)
+                    else on_progress,
                     on_batch=native_batch if on_batch is None or callable(on_batch) else on_batch,
                     timeout=timeout,
                     max_retries=max_retries,

@@ -163,7 +163,7 @@ class Client:
         max_concurrency: Optional[int] = None,
         max_rate: Optional[float] = None,
         deadline: Optional[float] = None,
-        checkpoint: Optional[Union[str, "os.PathLike[str]"]] = None,
+        checkpoint: Optional[Union[str, os.PathLike[str]]] = None,
         adaptive: Optional[bool] = None,
         on_progress: Optional[_Progress] = None,
         on_batch: Optional[Callable[[Dict[str, Any]], object]] = None,
