@@ -51,6 +51,7 @@ demo-rust: build-mock
 ## reqwest (tests/bench/run.py; release builds; about 10 minutes). Never part of `make test`.
 bench:
 	python3 tests/bench/run.py
+	python3 tests/bench/preload.py --skip-build
 
 ## soak: 200,000 calls per language with 1% injected faults and 10,000 in flight
 soak:

@@ -554,8 +554,8 @@ class Tier1 {
           adaptive: optional(all.adaptive, 'boolean', 'adaptive'),
         };
         const source = inputSource(identifiers);
-        // eslint-disable-next-line prefer-const -- assigned below, after `pull`, which the native call may run at once
-        let feeder;
+        // `pull` runs on a later turn of the event loop (queued by the native module), when
+        // `feeder` is set.
         const pull = () => {
           if (isSettled()) return;
           source.next(feeder.chunk).then(
@@ -571,7 +571,7 @@ class Tier1 {
             },
           );
         };
-        feeder = this.#caller.native.tier1PrepareAll(
+        const feeder = this.#caller.native.tier1PrepareAll(
           id,
           pull,
           source.total,

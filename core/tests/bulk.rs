@@ -237,3 +237,20 @@ async fn resume_after_sigkill_sends_exactly_the_rest() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[tokio::test]
+async fn a_failure_echoing_the_api_key_is_scrubbed_in_the_report() {
+    let mock = mock().await;
+    let c = client(&mock);
+    let key = partly_mock::DEMO_API_KEY;
+    mock.inject_fault(common::fault(serde_json::json!({
+        "method": "tier1.prepare", "times": 1, "status": 400,
+        "body": format!("{{\"type\":\"bad_request\",\"message\":\"bad key {key}\"}}"),
+        "headers": {"content-type": "application/json"}
+    })))
+    .unwrap();
+    let report = c.tier1().prepare_all((0..10).map(vin), PrepareAllOptions::default().batch_size(5)).await.unwrap();
+    assert_eq!(report.failed, 5);
+    let shown = format!("{:?} {} {:?}", report, report.failures()[0].error, report.failures()[0].error.body());
+    assert!(!shown.contains(key), "{shown}");
+}

@@ -358,9 +358,13 @@ _END = object()
 
 def _on_loop(loop: asyncio.AbstractEventLoop, cb: Optional[Callable[[Any], object]]) -> Optional[Callable[[Any], None]]:
     """``cb`` run on the event loop (with ``call_soon_threadsafe``) instead of the worker thread."""
-    if cb is None or not callable(cb):
-        return cb  # type: ignore[return-value]
-    return lambda value: loop.call_soon_threadsafe(cb, value)
+    if cb is None:
+        return None
+
+    def run(value: Any) -> None:
+        loop.call_soon_threadsafe(cb, value)
+
+    return run
 
 
 class Integrations:

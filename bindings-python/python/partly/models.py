@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from .errors import PartlyError
 
@@ -283,7 +283,8 @@ class PrepareBatch:
         return f"PrepareBatch(first_index={first}, identifiers=<{len(self.identifiers)}>{err})"
 
 
-class PrepareFailure(NamedTuple):
+@dataclass(frozen=True)
+class PrepareFailure:
     """An identifier ``prepare_all`` could not get accepted."""
 
     index: int
@@ -349,8 +350,8 @@ class PrepareReport:
         return cls(d)
 
     def failures(self) -> List[PrepareFailure]:
-        """Every identifier not accepted, as ``(index, identifier, given, error)``, so that you
-        can retry exactly those."""
+        """Every identifier not accepted (``index``, ``identifier``, ``given``, ``error``), so
+        that you can retry exactly those."""
         return list(self._failures)
 
     def to_dict(self) -> Dict[str, Any]:
