@@ -27,6 +27,7 @@ __all__ = [
     "authorize_url",
     "verify_state",
     "generate_state",
+    "run_cli",
     "VERSION",
     "CORE_VERSION",
     "API_VERSION",
