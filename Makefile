@@ -25,9 +25,9 @@ lint-rust:
 	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 
-## test-rust: the core, the wire names and the mock server, with doctests
+## test-rust: the core, the wire names, the mock server and the command line (cli/), with doctests
 test-rust:
-	$(CARGO) test -p partly -p partly-wire -p partly-mock
+	$(CARGO) test -p partly -p partly-wire -p partly-mock -p partly-cli
 
 build-mock:
 	$(CARGO) build -p partly-mock --bin partly-mock
@@ -53,6 +53,7 @@ demo-rust: build-mock
 ## reqwest (tests/bench/run.py; release builds; about 10 minutes). Never part of `make test`.
 bench:
 	python3 tests/bench/run.py
+	python3 tests/bench/preload.py --skip-build
 
 ## soak: 200,000 calls per language with 1% injected faults and 10,000 in flight
 soak:

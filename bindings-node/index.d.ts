@@ -232,55 +232,113 @@ export type PrepareResponse = Record<string, unknown>;
 
 /** Progress of {@link Tier1.prepareAll}, reported after every request settles. */
 export interface PrepareProgress {
-  /** Identifiers in the whole run. */
-  total: number;
-  /** Identifiers whose request has settled (accepted + failed). */
+  /** Identifiers in the whole input, when known in advance (an array). */
+  total?: number;
+  /** Identifiers read from the input so far. */
+  read: number;
+  /** Identifiers settled: accepted + failed + skipped. */
   done: number;
   /** Identifiers accepted by the server. */
   accepted: number;
-  /** Identifiers whose request failed. */
+  /** Identifiers that failed (bad input, a failed request, the deadline). */
   failed: number;
-  /** Requests settled. */
-  batchesDone: number;
-  /** Requests in the whole run. */
-  batchesTotal: number;
+  /** Identifiers skipped: the checkpoint records them as accepted by an earlier run. */
+  skipped: number;
+  /** Requests in flight now. */
+  inFlight: number;
+  /** The adaptive limiter's current concurrency limit. */
+  concurrency: number;
+  /** The limiter's current request rate (requests/s), once it has one. */
+  rate?: number;
+  /** Answers 429/503 seen so far. */
+  throttled: number;
+  /** Requests sent so far (retries and requeues included). */
+  requests: number;
+  /** Milliseconds since the run started. */
+  elapsedMs: number;
 }
 
 /** Options of {@link Tier1.prepareAll}. */
 export interface PrepareAllOptions extends CallOptions {
   /** Identifiers per request, 1 to 100. Default 100. */
   batchSize?: number;
-  /** Requests in flight at once, at least 1. Default 8. */
-  concurrency?: number;
+  /** The most requests in flight at once, at least 1. Default 32; the limiter starts lower and adapts. */
+  maxConcurrency?: number;
+  /** The most requests per second. Default: no limit but the server's. */
+  maxRate?: number;
+  /** The whole run's time limit in ms: then everything not accepted is reported failed. */
+  deadlineMs?: number;
+  /** A checkpoint file: a run over the same input with the same file sends only what was not yet accepted. */
+  checkpoint?: string;
+  /** `false`: exactly `maxConcurrency` in flight, no adaptation. Default `true`. */
+  adaptive?: boolean;
   /**
    * Called on the JavaScript thread after every request settles. If it throws (or returns a
    * Promise that rejects), the run goes on and the first such error is reported once with
    * `process.emitWarning` (code `PARTLY_PROGRESS_CALLBACK_ERROR`).
    */
   onProgress?: (progress: PrepareProgress) => void | Promise<void>;
+  /** Called on the JavaScript thread after every request settles, with its identifiers (like `onProgress`). */
+  onBatch?: (batch: PrepareBatch) => void | Promise<void>;
 }
 
-/** One request of a {@link Tier1.prepareAll} run. */
+/** One settled request of a {@link Tier1.prepareAll} run (for `onBatch`). */
 export interface PrepareBatch {
-  /** Index of the batch's first identifier in the input. */
-  offset: number;
+  /** The input index of each identifier. */
+  indices: number[];
   /** The identifiers the request carried, as sent (wire form). */
   identifiers: Array<Record<string, unknown>>;
   /** `null` when the server accepted them; the request's error otherwise. */
   error: PartlyError | null;
+  /** Times it was answered 429 and queued again. */
+  throttled: number;
 }
 
-/** The outcome of a {@link Tier1.prepareAll}: every identifier is in exactly one batch. */
+/** An identifier {@link Tier1.prepareAll} could not get accepted. */
+export interface PrepareFailure {
+  /** Its index in the input. */
+  index: number;
+  /** The identifier (wire form), when the item was one. */
+  identifier: Record<string, unknown> | null;
+  /** How the item looked, when it was not an identifier. */
+  given: string | null;
+  /** Why: the request's error, a ValidationError for a bad item, a TimeoutError for the deadline. */
+  error: PartlyError;
+}
+
+/**
+ * The outcome of a {@link Tier1.prepareAll}: totals for every identifier read and each failed
+ * one. Accepted identifiers are counted, not kept.
+ */
 export interface PrepareReport {
-  /** Identifiers in the run. */
+  /** Whether every identifier read was accepted (now or, per the checkpoint, earlier). */
+  ok: boolean;
+  /** Identifiers read: accepted + failed + skipped. */
   total: number;
   /** Identifiers accepted. */
   accepted: number;
-  /** Identifiers whose request failed. */
+  /** Identifiers not accepted (each is in `failures`). */
   failed: number;
-  /** Every request, in input order. */
-  batches: PrepareBatch[];
+  /** Identifiers skipped: accepted by an earlier run, per the checkpoint. */
+  skipped: number;
+  /** Identifiers sent again after an attempt with an unknown outcome (harmless duplicates). */
+  duplicatesPossible: number;
+  /** Answers 429/503 seen (each waited out). */
+  throttled: number;
+  /** Requests sent. */
+  requests: number;
+  /** Milliseconds the run took. */
+  elapsedMs: number;
+  /** Whether `deadlineMs` ended the run. */
+  deadlineReached: boolean;
+  /** The limiter's concurrency limit at the end. */
+  concurrency: number;
+  /** Every identifier not accepted. */
+  failures: PrepareFailure[];
 }
+
+/** What {@link Tier1.prepareAll} takes: an array, any iterable, an async iterable or an object-mode Readable. */
+export type IdentifierSource = Iterable<unknown> | AsyncIterable<unknown>;
 
 /** The request of {@link Integrations.insert}. */
 export interface InstallRequest {
@@ -357,12 +415,14 @@ export interface Tier1 {
   /** Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use. */
   prepare(identifiers: Iterable<VehicleIdentifier>, options?: CallOptions): Promise<PrepareResponse>;
   /**
-   * Queues any number of vehicles: requests of at most `batchSize` identifiers, at most
-   * `concurrency` in flight, `onProgress` after each. A request that still fails after its
-   * retries is recorded with its error in the report and the run goes on; the Promise rejects
-   * only for bad input (before anything is sent) or when aborted.
+   * Queues any number of vehicles, pulled from `identifiers` as the run needs them (an array,
+   * an iterable, an async iterable or an object-mode Readable). Concurrency adapts to the
+   * server (429/503/latency) within `maxConcurrency` and `maxRate`; a 429 is waited out and its
+   * batch queued again. A bad item or a request that still fails is recorded in the report's
+   * `failures` and the run goes on; the Promise rejects only for bad options (before anything
+   * is sent), when the input's iterator throws, or when aborted.
    */
-  prepareAll(identifiers: Iterable<VehicleIdentifier>, options?: PrepareAllOptions): Promise<PrepareReport>;
+  prepareAll(identifiers: IdentifierSource, options?: PrepareAllOptions): Promise<PrepareReport>;
 }
 
 /** `integrations.*` methods: `client.integrations`. */

@@ -292,8 +292,8 @@ class Caller {
   }
 
   /**
-   * Starts `start(id, nativeOptions, isSettled)` (which spawns the native call) and settles
-   * with `finish(outcome)`. An aborted signal rejects at once with AbortError and cancels the
+   * Starts `start(id, nativeOptions, isSettled, fail)` (which spawns the native call) and
+   * settles with `finish(outcome)`, or rejects with `fail(error)` (cancelling the call). An aborted signal rejects at once with AbortError and cancels the
    * native call, which drops its HTTP request.
    */
   run(opts, start, finish = unwrap, known = CALL_OPTIONS) {
@@ -312,7 +312,14 @@ class Caller {
         call.resolve = resolve;
         call.reject = reject;
       });
-      start(id, parsed.native, () => call.settled);
+      const fail = (error) => {
+        if (call.settled) return;
+        call.settled = true;
+        waiting.delete(id);
+        this.#native.cancel(id);
+        call.reject(error);
+      };
+      start(id, parsed.native, () => call.settled, fail);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -346,10 +353,10 @@ class Caller {
 }
 
 /** Wraps `onProgress` so that it never throws into the native module (see README). */
-function progressCallback(onProgress, isSettled) {
+function progressCallback(onProgress, isSettled, name = 'onProgress') {
   if (onProgress === undefined || onProgress === null) return undefined;
   if (typeof onProgress !== 'function') {
-    throw new ValidationError(`onProgress must be a function, got ${typeName(onProgress)}`);
+    throw new ValidationError(`${name} must be a function, got ${typeName(onProgress)}`);
   }
   let warned = false;
   const report = (error) => {
@@ -361,7 +368,7 @@ function progressCallback(onProgress, isSettled) {
     } catch {
       what = 'a value that cannot be shown';
     }
-    process.emitWarning(`the onProgress callback of tier1.prepareAll threw (${what}); the run goes on`, {
+    process.emitWarning(`the ${name} callback of tier1.prepareAll threw (${what}); the run goes on`, {
       code: 'PARTLY_PROGRESS_CALLBACK_ERROR',
     });
   };
@@ -376,18 +383,114 @@ function progressCallback(onProgress, isSettled) {
   };
 }
 
+/** Wraps `onBatch` like `onProgress`: it never throws into the native module. */
+function batchCallback(onBatch, isSettled) {
+  if (onBatch === undefined || onBatch === null) return undefined;
+  if (typeof onBatch !== 'function') {
+    throw new ValidationError(`onBatch must be a function, got ${typeName(onBatch)}`);
+  }
+  const wrapped = progressCallback(onBatch, isSettled, 'onBatch');
+  return (batch) =>
+    wrapped({
+      indices: batch.indices,
+      identifiers: batch.identifiers,
+      error: batch.error ? fromNative(batch.error) : null,
+      throttled: batch.throttled,
+    });
+}
+
 function report(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
   const r = outcome.report;
+  const errorObjects = r.errors.map(fromNative);
   return {
+    ok: r.ok,
     total: r.total,
     accepted: r.accepted,
     failed: r.failed,
-    batches: r.batches.map((b) => ({
-      offset: b.offset,
-      identifiers: b.identifiers,
-      error: b.error ? fromNative(b.error) : null,
+    skipped: r.skipped,
+    duplicatesPossible: r.duplicatesPossible,
+    throttled: r.throttled,
+    requests: r.requests,
+    elapsedMs: r.elapsedMs,
+    deadlineReached: r.deadlineReached,
+    concurrency: r.concurrency,
+    failures: r.failures.map((f) => ({
+      index: f.index,
+      identifier: f.identifier === undefined ? null : f.identifier,
+      given: f.given === undefined ? null : f.given,
+      error: errorObjects[f.error],
     })),
+  };
+}
+
+/** How a value that JSON cannot carry looks, for a failure's `given`. */
+function describeItem(item) {
+  try {
+    return util.inspect(item, { depth: 2, breakLength: Infinity }).slice(0, 200);
+  } catch {
+    return typeName(item);
+  }
+}
+
+/** One input item as [JSON text, given]: text `null` when JSON cannot carry it. */
+function encodeItem(item) {
+  let text;
+  try {
+    text = stringify(item);
+  } catch {
+    text = undefined;
+  }
+  return text === undefined ? [null, describeItem(item)] : [text, null];
+}
+
+/**
+ * The input of `prepareAll` as chunks pulled on demand: an array, any iterable, an async
+ * iterable, or an object-mode `Readable` (an async iterable). Never read ahead of the core.
+ */
+function inputSource(identifiers) {
+  const isObject = identifiers !== null && typeof identifiers === 'object';
+  if (isObject && typeof identifiers.readableObjectMode === 'boolean' && !identifiers.readableObjectMode) {
+    throw new ValidationError(
+      'identifiers: a Readable stream must be in object mode (one identifier per chunk); got a byte stream',
+    );
+  }
+  const asyncIt = isObject && typeof identifiers[Symbol.asyncIterator] === 'function';
+  const syncIt = isObject && typeof identifiers[Symbol.iterator] === 'function';
+  if (!asyncIt && !syncIt) {
+    const hint = typeof identifiers === 'string' ? ' (for one vehicle, give an array of one)' : '';
+    throw new ValidationError(
+      `identifiers must be an array, an iterable, an async iterable or an object-mode Readable of vehicle identifiers (chassis-number strings or objects such as { plate: 'ABC123', region: 'NZ' }), got ${typeName(identifiers)}${hint}`,
+    );
+  }
+  const it = asyncIt ? identifiers[Symbol.asyncIterator]() : identifiers[Symbol.iterator]();
+  return {
+    total: Array.isArray(identifiers) ? identifiers.length : undefined,
+    /** Up to `n` items: { texts, givens, done }. */
+    async next(n) {
+      const texts = [];
+      const givens = [];
+      let done = false;
+      while (texts.length < n) {
+        const step = asyncIt ? await it.next() : it.next();
+        if (step.done) {
+          done = true;
+          break;
+        }
+        const [text, given] = encodeItem(step.value);
+        texts.push(text);
+        givens.push(given);
+      }
+      return { texts, givens, done };
+    },
+    close() {
+      try {
+        const r = typeof it.return === 'function' ? it.return() : undefined;
+        if (r && typeof r.then === 'function') r.then(undefined, () => {});
+      } catch {
+        // The iterator's own cleanup failed: nothing more to do.
+      }
+    },
   };
 }
 
@@ -491,19 +594,61 @@ class Tier1 {
     );
   }
 
-  /** Queue any number of vehicles in batches, with progress; resolves with a report. */
+  /**
+   * Queue any number of vehicles: an array, an iterable, an async iterable or an object-mode
+   * Readable, pulled as the run needs more (never all at once). Concurrency adapts to what the
+   * server allows within `maxConcurrency` / `maxRate`; resolves with a report of totals and
+   * every failed identifier.
+   */
   prepareAll(identifiers, opts) {
-    const known = [...CALL_OPTIONS, 'onProgress', 'concurrency', 'batchSize'];
+    const known = [
+      ...CALL_OPTIONS,
+      'onProgress',
+      'onBatch',
+      'batchSize',
+      'maxConcurrency',
+      'maxRate',
+      'deadlineMs',
+      'checkpoint',
+      'adaptive',
+    ];
     return this.#caller.run(
       opts,
-      (id, o, isSettled) => {
+      (id, o, isSettled, fail) => {
         const all = options(opts, 'options', known);
-        return this.#caller.native.tier1PrepareAll(
+        const input = {
+          batchSize: optional(all.batchSize, 'number', 'batchSize'),
+          maxConcurrency: optional(all.maxConcurrency, 'number', 'maxConcurrency'),
+          maxRate: optional(all.maxRate, 'number', 'maxRate'),
+          deadlineMs: optional(all.deadlineMs, 'number', 'deadlineMs'),
+          checkpoint: optional(all.checkpoint, 'string', 'checkpoint'),
+          adaptive: optional(all.adaptive, 'boolean', 'adaptive'),
+        };
+        const source = inputSource(identifiers);
+        // `pull` runs on a later turn of the event loop (queued by the native module), when
+        // `feeder` is set.
+        const pull = () => {
+          if (isSettled()) return;
+          source.next(feeder.chunk).then(
+            ({ texts, givens, done }) => {
+              if (isSettled()) return;
+              feeder.push(texts, givens);
+              if (done) feeder.end();
+            },
+            (error) => {
+              // The caller's iterator threw: the run stops and prepareAll rejects with it.
+              fail(error);
+              feeder.end();
+            },
+          );
+        };
+        const feeder = this.#caller.native.tier1PrepareAll(
           id,
-          json(identifierList(identifiers), 'identifiers'),
-          optional(all.batchSize, 'number', 'batchSize'),
-          optional(all.concurrency, 'number', 'concurrency'),
+          pull,
+          source.total,
+          input,
           progressCallback(all.onProgress, isSettled),
+          batchCallback(all.onBatch, isSettled),
           o,
         );
       },

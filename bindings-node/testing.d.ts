@@ -23,6 +23,13 @@ export interface MockServerOptions {
    * only to one of these, exactly as written ({@link MockServer.registerRedirectUrl} adds more).
    */
   redirectUrls?: string[];
+  /**
+   * The gateway's rate limit in requests/s (a token bucket over every API method): above it,
+   * 429 with `Retry-After: 1` and `{ type: 'rate_limited' }`. Default: none.
+   */
+  rateLimit?: number;
+  /** With `rateLimit`: the bucket's burst. Default: a tenth of a second's worth, at least 1. */
+  rateBurst?: number;
 }
 
 /** An access code minted by the mock, with the client credentials that trade it. */
@@ -164,6 +171,10 @@ export declare class MockServer {
   requests(): RecordedRequest[];
   /** How many vehicle identifiers `tier1.prepare` has queued since the last reset. */
   preparedIdentifiers(): number;
+  /** Identifiers `tier1.prepare` accepted since the last reset, distinct ones, and repeats. */
+  preparedStats(): { identifiers: number; distinct: number; duplicates: number };
+  /** Sets the rate limit (requests/s, optional burst) or, with `null`, lifts it. */
+  setRateLimit(rateLimit: number | null, rateBurst?: number): void;
   /** Clears faults and the request log and restores the seeded data. */
   reset(): void;
   /** Stops the server and closes its connections. Stopping twice is harmless. */

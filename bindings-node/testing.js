@@ -26,7 +26,16 @@ const FAULT_ALIASES = {
   trickleChunkBytes: 'trickle_chunk_bytes',
 };
 
-const START_OPTIONS = ['latencyMs', 'logCapacity', 'chaosRate', 'tls', 'http1Only', 'redirectUrls'];
+const START_OPTIONS = [
+  'latencyMs',
+  'logCapacity',
+  'chaosRate',
+  'tls',
+  'http1Only',
+  'redirectUrls',
+  'rateLimit',
+  'rateBurst',
+];
 
 function value(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
@@ -55,7 +64,10 @@ class MockServer {
    * a CA generated at start, written to `caPath` (its `client()` trusts it through `caBundle`);
    * HTTP/2 is offered over TLS unless `http1Only: true`. `redirectUrls` are registered for the
    * demo client's OAuth authorize page.
-   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, tls?: boolean, http1Only?: boolean, redirectUrls?: string[] }} [options]
+   * `rateLimit` (requests/s; a token bucket with a burst of `rateBurst`, by default a tenth of a
+   * second's worth) answers calls above it with 429, `Retry-After: 1` and a typed body, as the
+   * API's gateway does: to rehearse a throttled `prepareAll` (`setRateLimit` changes it).
+   * @param {{ latencyMs?: number, logCapacity?: number, chaosRate?: number, tls?: boolean, http1Only?: boolean, redirectUrls?: string[], rateLimit?: number, rateBurst?: number }} [options]
    */
   static async start(options = {}) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -90,6 +102,8 @@ class MockServer {
       options.tls,
       options.http1Only,
       redirectUrls,
+      optionalNumber(options.rateLimit, 'rateLimit'),
+      optionalNumber(options.rateBurst, 'rateBurst'),
     );
     if (!(started instanceof native.NativeMockServer)) throw fromNative(started);
     return new MockServer(started);
@@ -180,6 +194,16 @@ class MockServer {
   /** How many vehicle identifiers tier1.prepare has queued since the last reset. */
   preparedIdentifiers() {
     return value(this.#native.preparedIdentifiers());
+  }
+
+  /** `{ identifiers, distinct, duplicates }` that tier1.prepare has accepted since the last reset. */
+  preparedStats() {
+    return value(this.#native.preparedStats());
+  }
+
+  /** Sets the rate limit (requests/s, optional burst) or, with `null`, lifts it. */
+  setRateLimit(rateLimit, rateBurst) {
+    value(this.#native.setRateLimit(optionalNumber(rateLimit, 'rateLimit'), optionalNumber(rateBurst, 'rateBurst')));
   }
 
   /** Clears faults and the request log and restores the seeded data. */

@@ -8,7 +8,7 @@ and a release cannot drift apart.
   dist.py sdist                   the Python source distribution
   dist.py node [--target T]       the npm platform package partly-<platform> (the native module)
   dist.py npm                     the npm main package `partly` (JavaScript, declarations)
-  dist.py crates                  the .crate files of `partly-wire`, `partly` and `partly-mock`
+  dist.py crates                  the .crate files of `partly-wire`, `partly`, `partly-mock`, `partly-cli`
   dist.py all                     everything this machine can build (host target), then sizes
   dist.py npm-dirs [--check]      writes (or checks) bindings-node/npm/<platform>/
   dist.py check                   installs each artefact of dist/ in a clean environment with no
@@ -32,6 +32,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import threading
@@ -46,8 +47,9 @@ NODE_DIR = ROOT / "bindings-node"
 PY_DIR = ROOT / "bindings-python"
 LICENSES = ("LICENSE-MIT", "LICENSE-APACHE")
 # The published crates, in publishing order: partly-wire (the OAuth names both others use), then
-# partly-mock (a dev-dependency of partly), then partly.
-CRATES = ("partly-wire", "partly-mock", "partly")
+# partly-mock (a dev-dependency of partly), then partly, then partly-cli (the `partly` command
+# line, on partly and partly-mock).
+CRATES = ("partly-wire", "partly-mock", "partly", "partly-cli")
 # The oldest glibc the Linux gnu artefacts may need (manylinux2014 / CentOS 7, as pydantic-core
 # and orjson ship theirs): Debian 8+, Ubuntu 14.04+, RHEL 7+, Amazon Linux 2.
 GLIBC_FLOOR = "2.17"
@@ -365,7 +367,7 @@ def cmd_npm() -> Path:
 
 
 def cmd_crates() -> List[Path]:
-    run(["cargo", "package", "-p", "partly-wire", "-p", "partly", "-p", "partly-mock", "--allow-dirty"], cwd=ROOT)
+    run(["cargo", "package", *(a for name in CRATES for a in ("-p", name)), "--allow-dirty"], cwd=ROOT)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     out = []
     for name in CRATES:
@@ -464,6 +466,16 @@ def check_python(work: Path) -> None:
         vpy = venv_python(venv)
         run([vpy, "-m", "pip", "install", "--no-index", "--quiet", wheels[0]], env=env)
         run([vpy, ROOT / "scripts" / "smoke" / "smoke.py"], cwd=work, env=env)
+        # The wheel's `partly` console script: the command line of the same native module.
+        run(
+            [
+                vpy,
+                ROOT / "scripts" / "smoke" / "smoke_cli.py",
+                venv / ("Scripts" if os.name == "nt" else "bin") / "partly",
+            ],
+            cwd=work,
+            env=env,
+        )
         ver = subprocess.run(
             [vpy, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True
         ).stdout.strip()
@@ -667,6 +679,9 @@ def check_node(work: Path, target: Optional[str] = None, system_node: bool = Fal
                 for smoke in ("smoke.js", "smoke.mjs"):  # inside the project: `partly` resolves from its node_modules
                     shutil.copy2(ROOT / "scripts" / "smoke" / smoke, proj / smoke)
                     run([node, proj / smoke], cwd=proj, env=env)
+                # The package's `partly` bin (what `npx partly` runs), on the node of this check.
+                bin_ = proj / "node_modules" / ".bin" / ("partly.cmd" if os.name == "nt" else "partly")
+                run([sys.executable, ROOT / "scripts" / "smoke" / "smoke_cli.py", bin_], cwd=proj, env=env)
                 log(f"node {nv} + {manager}: installed partly + partly-{plat} from the registry, no Rust, smoke passed")
         # Optional dependencies omitted: require('partly') says which package to install.
         proj = work / "node-omit-optional"

@@ -64,18 +64,18 @@ async function main() {
   if (byId.id !== byRef.id) throw new Error('fetched two different jobs');
   console.log(`4. fetched by id and by external id: ${byRef.external_id}`);
 
-  // 6. Preload 250 vehicles: 3 requests, 2 in flight at a time, with progress.
-  const vins = Array.from({ length: 250 }, (_, i) => `JH4KA7561PC${String(i).padStart(6, '0')}`);
-  const report = await client.tier1.prepareAll(vins, {
-    concurrency: 2,
+  // 6. Preload 250 vehicles from a generator (read as needed): 3 requests, with progress.
+  function* vins() {
+    for (let i = 0; i < 250; i++) yield `JH4KA7561PC${String(i).padStart(6, '0')}`;
+  }
+  const report = await client.tier1.prepareAll(vins(), {
+    maxConcurrency: 2,
     onProgress: (p) =>
-      console.log(`5. preparing vehicles: ${p.done}/${p.total} (${p.batchesDone} requests of ${p.batchesTotal})`),
+      console.log(`5. preparing vehicles: ${p.done} done (${p.requests} requests, ${p.inFlight} in flight)`),
   });
   console.log(`   accepted ${report.accepted} of ${report.total}, failed ${report.failed}`);
-  for (const batch of report.batches.filter((b) => b.error)) {
-    console.log(
-      `   vehicles #${batch.offset}..#${batch.offset + batch.identifiers.length - 1} failed: ${batch.error.message}`,
-    );
+  for (const f of report.failures) {
+    console.log(`   vehicle #${f.index} failed: ${f.error.message}`);
   }
 
   // 7. Errors are typed and explain themselves.

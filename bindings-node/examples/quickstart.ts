@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     const same: Job = await client.jobs.get({ id: job.id }, { timeoutMs: 5_000 });
     console.log(`${same.external_id} is ${same.status.type}; claim ${same.claim_number ?? '-'}`);
 
-    // 5. Preload vehicles with progress; every identifier ends in exactly one batch.
+    // 5. Preload vehicles with progress; the report counts them and lists every failure.
     const vehicles: VehicleIdentifier[] = [
       'JH4KA7561PC008269',
       { plate: 'ABC123', region: 'NZ' },
@@ -61,11 +61,11 @@ async function main(): Promise<void> {
     await client.tier1.prepare(vehicles);
     const report: PrepareReport = await client.tier1.prepareAll(vehicles, {
       batchSize: 1,
-      concurrency: 2,
-      onProgress: (p: PrepareProgress) => console.log(`${p.done}/${p.total}`),
+      maxConcurrency: 2,
+      onProgress: (p: PrepareProgress) => console.log(`${p.done}/${p.total ?? '?'}`),
     });
-    for (const batch of report.batches) {
-      if (batch.error) console.log(`#${batch.offset} failed: ${batch.error.code}`);
+    for (const f of report.failures) {
+      console.log(`#${f.index} failed: ${f.error.code}`);
     }
 
     // 6. Errors: classes with typed fields.

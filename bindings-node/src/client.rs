@@ -12,13 +12,10 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use tokio::sync::Notify;
 
-use partly::{
-    ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions, ProgressCallback,
-    SdkIdentity,
-};
+use partly::{ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, ProgressCallback, SdkIdentity};
 
 use crate::error::{ErrorInfo, Outcome};
-use crate::models::{self, CallOptionsInput, PrepareProgressInfo};
+use crate::models::{self, CallOptionsInput, PrepareAllInput, PrepareBatchInfo, PrepareProgressInfo};
 use crate::runtime::{self, spawn_call, CallRegistry, Channel, Completions};
 
 /// Settings of `new Client(...)`. Unset ones come from the environment (`env`, the caller's
@@ -175,6 +172,62 @@ impl Delivery {
     }
 }
 
+/// The `onBatch` callback, like `onProgress`.
+type BatchFn = ThreadsafeFunction<PrepareBatchInfo, UnknownReturnValue, PrepareBatchInfo, Status, false, true>;
+
+/// Asks the JavaScript layer for the next chunk of `prepareAll`'s input. Weak, like the others.
+type PullFn = ThreadsafeFunction<(), UnknownReturnValue, (), Status, false, true>;
+
+/// Items the JavaScript layer sends per `push`.
+const FEED_CHUNK: usize = 1000;
+
+/// Where the JavaScript layer pushes `prepareAll`'s input, one chunk per `pull()`.
+#[napi]
+pub struct NativeFeeder {
+    feeder: partly::bulk::Feeder,
+}
+
+#[napi]
+impl NativeFeeder {
+    /// The next items: each one's JSON text, or `null` with how it looks in `givens`.
+    #[napi(catch_unwind)]
+    pub fn push(&self, texts: Vec<Option<String>>, givens: Vec<Option<String>>) {
+        if !texts.is_empty() {
+            self.feeder.push(models::bulk_items(texts, givens));
+        }
+    }
+
+    /// The end of the input.
+    #[napi(catch_unwind)]
+    pub fn end(&self) {
+        self.feeder.end();
+    }
+
+    /// Items per chunk the core asks for.
+    #[napi(getter)]
+    pub fn chunk(&self) -> u32 {
+        FEED_CHUNK as u32
+    }
+}
+
+fn batch_callback(f: BatchFn, delivery: Arc<Delivery>) -> partly::BatchCallback {
+    Arc::new(move |b| {
+        delivery.pending.fetch_add(1, Ordering::AcqRel);
+        let d = Arc::clone(&delivery);
+        let status = f.call_with_return_value(
+            PrepareBatchInfo::from(b),
+            ThreadsafeFunctionCallMode::NonBlocking,
+            move |_, _| {
+                d.done();
+                Ok(())
+            },
+        );
+        if status != Status::Ok {
+            delivery.done();
+        }
+    })
+}
+
 fn progress_callback(f: ProgressFn, delivery: Arc<Delivery>) -> ProgressCallback {
     Arc::new(move |p| {
         delivery.pending.fetch_add(1, Ordering::AcqRel);
@@ -300,33 +353,35 @@ impl NativeClient {
         })
     }
 
-    /// `tier1.prepare` of any number of identifiers, in batches, with progress.
+    /// `tier1.prepareAll`: the input is pulled from JavaScript as the core asks for it
+    /// (`pull()` is called on the JavaScript thread; the JavaScript layer answers each call with
+    /// one `push` or `end` on the returned feeder), so an iterable of any length is never
+    /// materialised.
     #[napi(catch_unwind)]
     #[allow(clippy::too_many_arguments)]
     pub fn tier1_prepare_all(
         &self,
         env: &Env,
         call_id: u32,
-        identifiers: Option<String>,
-        batch_size: Option<f64>,
-        concurrency: Option<f64>,
+        pull: PullFn,
+        total: Option<f64>,
+        input: PrepareAllInput,
         on_progress: Option<ProgressFn>,
+        on_batch: Option<BatchFn>,
         options: Option<CallOptionsInput>,
-    ) -> napi::Result<()> {
+    ) -> napi::Result<NativeFeeder> {
         let client = self.client.clone();
+        let (feeder, stream) = partly::bulk::demand_feed(FEED_CHUNK / 2, move || {
+            let _ = pull.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        let total = total.map(|t| t as usize);
         spawn_call(env, &self.channel, &self.calls, call_id, async move {
             let delivery = Arc::new(Delivery::default());
             let run = async {
-                let ids = models::identifiers(models::json(identifiers, "identifiers")?)?;
-                let mut all = PrepareAllOptions { call: models::call_options(options)?, ..Default::default() };
-                if let Some(n) = batch_size {
-                    all.batch_size = models::count(n, "batchSize")?;
-                }
-                if let Some(n) = concurrency {
-                    all.concurrency = models::count(n, "concurrency")?;
-                }
+                let mut all = models::prepare_all_options(input, options)?;
                 all.on_progress = on_progress.map(|f| progress_callback(f, Arc::clone(&delivery)));
-                client.tier1().prepare_all(ids, all).await
+                all.on_batch = on_batch.map(|f| batch_callback(f, Arc::clone(&delivery)));
+                client.tier1().prepare_stream_sized(stream, total, all).await
             };
             let result = run.await;
             delivery.wait_idle().await;
@@ -334,7 +389,8 @@ impl NativeClient {
                 Ok(report) => Outcome { report: Some(report.into()), ..Default::default() },
                 Err(e) => Outcome::error(ErrorInfo::from(&e)),
             }
-        })
+        })?;
+        Ok(NativeFeeder { feeder })
     }
 
     /// `integrations.insert`: trade an access code for an API key. Absent strings count as empty.

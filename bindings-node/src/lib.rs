@@ -14,6 +14,7 @@
 // looks unused; the crate has no Rust tests (`test = false`), it is tested from Node.
 #![cfg_attr(test, allow(dead_code))]
 
+mod cli;
 mod client;
 mod error;
 mod logging;

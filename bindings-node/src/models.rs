@@ -106,78 +106,217 @@ pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, Error> {
 #[napi(object)]
 #[derive(Clone, Copy, Debug)]
 pub struct PrepareProgressInfo {
-    /// Identifiers in the whole run.
-    pub total: u32,
-    /// Identifiers whose request has settled.
-    pub done: u32,
+    /// Identifiers in the whole input, when known (an array); absent for a stream.
+    pub total: Option<f64>,
+    /// Identifiers read from the input so far.
+    pub read: f64,
+    /// Identifiers settled: accepted + failed + skipped.
+    pub done: f64,
     /// Identifiers accepted.
-    pub accepted: u32,
-    /// Identifiers whose request failed.
-    pub failed: u32,
-    /// Requests settled.
-    pub batches_done: u32,
-    /// Requests in the whole run.
-    pub batches_total: u32,
-}
-
-fn n32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+    pub accepted: f64,
+    /// Identifiers that failed.
+    pub failed: f64,
+    /// Identifiers skipped (accepted by an earlier run, per the checkpoint).
+    pub skipped: f64,
+    /// Requests in flight.
+    pub in_flight: f64,
+    /// The limiter's concurrency limit.
+    pub concurrency: f64,
+    /// The limiter's request rate (requests/s), once it has one.
+    pub rate: Option<f64>,
+    /// Answers 429/503 seen.
+    pub throttled: f64,
+    /// Requests sent.
+    pub requests: f64,
+    /// Milliseconds since the start.
+    pub elapsed_ms: f64,
 }
 
 impl From<PrepareProgress> for PrepareProgressInfo {
     fn from(p: PrepareProgress) -> Self {
         PrepareProgressInfo {
-            total: n32(p.total),
-            done: n32(p.done),
-            accepted: n32(p.accepted),
-            failed: n32(p.failed),
-            batches_done: n32(p.batches_done),
-            batches_total: n32(p.batches_total),
+            total: p.total.map(|t| t as f64),
+            read: p.read as f64,
+            done: p.done as f64,
+            accepted: p.accepted as f64,
+            failed: p.failed as f64,
+            skipped: p.skipped as f64,
+            in_flight: p.in_flight as f64,
+            concurrency: p.concurrency as f64,
+            rate: p.rate,
+            throttled: p.throttled as f64,
+            requests: p.requests as f64,
+            elapsed_ms: p.elapsed.as_secs_f64() * 1000.0,
         }
     }
 }
 
-/// One request of a `tier1.prepareAll` run.
+/// One settled request of a `tier1.prepareAll` run, passed to `onBatch`.
 #[napi(object)]
 #[derive(Debug)]
 pub struct PrepareBatchInfo {
-    /// Index of the batch's first identifier in the input.
-    pub offset: u32,
+    /// The input index of each identifier.
+    pub indices: Vec<f64>,
     /// The identifiers it carried, as sent.
     pub identifiers: Vec<Value>,
     /// The request's error, when it failed.
     pub error: Option<ErrorInfo>,
+    /// Times it was answered 429 and queued again.
+    pub throttled: u32,
+}
+
+impl From<&partly::PrepareBatch> for PrepareBatchInfo {
+    fn from(b: &partly::PrepareBatch) -> Self {
+        PrepareBatchInfo {
+            indices: b.indices.iter().map(|i| *i as f64).collect(),
+            identifiers: b.identifiers.iter().map(VehicleIdentifier::to_json).collect(),
+            error: b.error.as_deref().map(ErrorInfo::from),
+            throttled: b.throttled,
+        }
+    }
+}
+
+/// An identifier that was not accepted.
+#[napi(object)]
+#[derive(Debug)]
+pub struct PrepareFailureInfo {
+    /// Its index in the input.
+    pub index: f64,
+    /// The identifier, when the item was one.
+    pub identifier: Option<Value>,
+    /// What was given, when the item was not an identifier.
+    pub given: Option<String>,
+    /// Index into the report's `errors` (the identifiers of one failed request share one).
+    pub error: u32,
 }
 
 /// The outcome of a `tier1.prepareAll` run.
 #[napi(object)]
 #[derive(Debug)]
 pub struct PrepareReportInfo {
-    /// Identifiers in the run.
-    pub total: u32,
+    /// Whether every identifier read was accepted (now or earlier, per the checkpoint).
+    pub ok: bool,
+    /// Identifiers read from the input.
+    pub total: f64,
     /// Identifiers accepted.
-    pub accepted: u32,
-    /// Identifiers whose request failed.
-    pub failed: u32,
-    /// Every request, in input order.
-    pub batches: Vec<PrepareBatchInfo>,
+    pub accepted: f64,
+    /// Identifiers not accepted.
+    pub failed: f64,
+    /// Identifiers skipped (per the checkpoint).
+    pub skipped: f64,
+    /// Identifiers sent again after an attempt with an unknown outcome.
+    pub duplicates_possible: f64,
+    /// Answers 429/503 seen.
+    pub throttled: f64,
+    /// Requests sent.
+    pub requests: f64,
+    /// Milliseconds the run took.
+    pub elapsed_ms: f64,
+    /// Whether the deadline ended the run.
+    pub deadline_reached: bool,
+    /// The limiter's concurrency limit at the end.
+    pub concurrency: f64,
+    /// Every identifier not accepted.
+    pub failures: Vec<PrepareFailureInfo>,
+    /// The distinct errors of `failures`.
+    pub errors: Vec<ErrorInfo>,
 }
 
 impl From<PrepareReport> for PrepareReportInfo {
     fn from(r: PrepareReport) -> Self {
+        let mut errors: Vec<ErrorInfo> = Vec::new();
+        let mut last: Option<*const Error> = None;
+        let failures = r
+            .failures()
+            .iter()
+            .map(|f| {
+                let ptr = std::sync::Arc::as_ptr(&f.error);
+                if last != Some(ptr) {
+                    errors.push(ErrorInfo::from(&*f.error));
+                    last = Some(ptr);
+                }
+                PrepareFailureInfo {
+                    index: f.index as f64,
+                    identifier: f.identifier.as_ref().map(VehicleIdentifier::to_json),
+                    given: f.given.clone(),
+                    error: u32::try_from(errors.len() - 1).unwrap_or(u32::MAX),
+                }
+            })
+            .collect();
         PrepareReportInfo {
-            total: n32(r.total),
-            accepted: n32(r.accepted),
-            failed: n32(r.failed),
-            batches: r
-                .batches
-                .into_iter()
-                .map(|b| PrepareBatchInfo {
-                    offset: n32(b.offset),
-                    identifiers: b.identifiers.iter().map(VehicleIdentifier::to_json).collect(),
-                    error: b.error.as_ref().map(ErrorInfo::from),
-                })
-                .collect(),
+            ok: r.is_success(),
+            total: r.total as f64,
+            accepted: r.accepted as f64,
+            failed: r.failed as f64,
+            skipped: r.skipped as f64,
+            duplicates_possible: r.duplicates_possible as f64,
+            throttled: r.throttled as f64,
+            requests: r.requests as f64,
+            elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
+            deadline_reached: r.deadline_reached,
+            concurrency: r.concurrency as f64,
+            failures,
+            errors,
         }
     }
+}
+
+/// The options of `tier1.prepareAll` the core takes (checked here and there, named as a Node
+/// user writes them).
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct PrepareAllInput {
+    pub batch_size: Option<f64>,
+    pub max_concurrency: Option<f64>,
+    pub max_rate: Option<f64>,
+    pub deadline_ms: Option<f64>,
+    pub checkpoint: Option<String>,
+    pub adaptive: Option<bool>,
+}
+
+/// The core's options from the JavaScript ones.
+pub(crate) fn prepare_all_options(
+    input: PrepareAllInput,
+    call: Option<CallOptionsInput>,
+) -> Result<partly::PrepareAllOptions, Error> {
+    let mut o = partly::PrepareAllOptions {
+        call: call_options(call)?,
+        naming: partly::OptionNaming::CamelCase,
+        ..Default::default()
+    };
+    if let Some(n) = input.batch_size {
+        o.batch_size = count(n, "batchSize")?;
+    }
+    if let Some(n) = input.max_concurrency {
+        o.max_concurrency = count(n, "maxConcurrency")?;
+    }
+    o.max_rate = input.max_rate;
+    o.deadline = input.deadline_ms.map(|ms| partly::config::duration_from_millis(ms, "deadlineMs")).transpose()?;
+    o.checkpoint = input.checkpoint.map(std::path::PathBuf::from);
+    if let Some(a) = input.adaptive {
+        o.adaptive = a;
+    }
+    Ok(o)
+}
+
+/// One chunk of input from the JavaScript layer: each item's JSON text, or (when it has none:
+/// `undefined`, a function, a `BigInt`) how it looks.
+pub(crate) fn bulk_items(texts: Vec<Option<String>>, givens: Vec<Option<String>>) -> Vec<partly::BulkItem> {
+    let mut givens = givens.into_iter();
+    texts
+        .into_iter()
+        .map(|text| {
+            let given = givens.next().flatten();
+            match text {
+                Some(t) => match json(Some(t.clone()), "identifier").and_then(VehicleIdentifier::from_json) {
+                    Ok(id) => partly::BulkItem::Identifier(id),
+                    Err(e) => partly::BulkItem::Invalid(partly::InputError::new(given.unwrap_or(t), e.message())),
+                },
+                None => partly::BulkItem::Invalid(partly::InputError::new(
+                    given.unwrap_or_else(|| "undefined".into()),
+                    "a vehicle identifier is a chassis number (string) or an object such as {\"plate\": \"ABC123\"}; got a value JSON cannot represent",
+                )),
+            }
+        })
+        .collect()
 }

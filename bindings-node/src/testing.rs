@@ -51,6 +51,7 @@ impl NativeMockServer {
 /// Starts a mock server; `latency_ms` is added to every API answer; `tls`: HTTPS with a CA
 /// generated at start (`ca_path`), HTTP/2 offered unless `http1_only`.
 #[napi(catch_unwind)]
+#[allow(clippy::too_many_arguments)] // one parameter per option of MockServer.start()
 pub fn start_mock_server(
     env: &Env,
     latency_ms: Option<f64>,
@@ -59,6 +60,8 @@ pub fn start_mock_server(
     tls: Option<bool>,
     http1_only: Option<bool>,
     redirect_urls: Option<Vec<String>>,
+    rate_limit: Option<f64>,
+    rate_burst: Option<f64>,
 ) -> napi::Result<PromiseRaw<'_, Either<NativeMockServer, ErrorInfo>>> {
     let config = (|| {
         let latency = match latency_ms {
@@ -84,10 +87,19 @@ pub fn start_mock_server(
                 return Err(error::plain_validation(&format!("chaosRate must be a number from 0 to 1, got {r}")))
             }
         };
+        let rate_burst = match rate_burst {
+            None => None,
+            Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= f64::from(u32::MAX) => Some(n as u32),
+            Some(n) => {
+                return Err(error::plain_validation(&format!("rateBurst must be a whole number from 1, got {n}")))
+            }
+        };
         Ok(MockConfig {
             latency,
             log_capacity,
             chaos_rate,
+            rate_limit,
+            rate_burst,
             tls: tls.unwrap_or(false),
             http1_only: http1_only.unwrap_or(false),
             redirect_urls: redirect_urls.unwrap_or_default(),
@@ -108,7 +120,8 @@ pub fn start_mock_server(
                     Either::A(NativeMockServer { server: Mutex::new(Some(server)), url, ca_path })
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-                    Either::B(error::plain_validation(&format!("redirectUrls: {e}")))
+                    let option = if e.to_string().starts_with("rate") { "rateLimit" } else { "redirectUrls" };
+                    Either::B(error::plain_validation(&format!("{option}: {e}")))
                 }
                 Err(e) => Either::B(error::internal(&format!("the mock server could not start: {e}"))),
             }
@@ -217,6 +230,25 @@ impl NativeMockServer {
     #[napi(catch_unwind)]
     pub fn prepared_identifiers(&self) -> Outcome {
         self.with(|server| Ok(json!(server.prepared_identifiers())))
+    }
+
+    /// `{ identifiers, distinct, duplicates }` that `tier1.prepare` has accepted since the last reset.
+    #[napi(catch_unwind)]
+    pub fn prepared_stats(&self) -> Outcome {
+        self.with(|server| Ok(json!(server.prepared_stats())))
+    }
+
+    /// Sets (`rate_limit` requests/s, `rate_burst`) or, without a rate, lifts the rate limit.
+    #[napi(catch_unwind)]
+    pub fn set_rate_limit(&self, rate_limit: Option<f64>, rate_burst: Option<f64>) -> Outcome {
+        self.with(|server| {
+            let burst =
+                rate_burst.map(|b| if b.is_finite() && b >= 0.0 { b.min(f64::from(u32::MAX)) as u32 } else { 0 });
+            server
+                .set_rate_limit(rate_limit.map(|r| (r, burst)))
+                .map(|()| Value::Null)
+                .map_err(|why| error::plain_validation(&format!("rateLimit: {why}")))
+        })
     }
 
     /// Removes every queued fault.

@@ -113,7 +113,7 @@ test('prepareAll can be aborted; no progress is delivered after the abort', asyn
     Array.from({ length: 1000 }, (_, i) => `V${i}`),
     {
       batchSize: 10,
-      concurrency: 2,
+      maxConcurrency: 2,
       signal: controller.signal,
       onProgress: (p) => {
         seen.push(p.done);

@@ -202,33 +202,33 @@ test('tier1.prepareAll batches, reports progress on the JS thread and accounts f
   const client = mock.client();
   const vins = Array.from({ length: 250 }, (_, i) => `VIN${i}`);
   const progress = [];
+  const batches = [];
   const report = await client.tier1.prepareAll(vins, {
-    concurrency: 2,
+    maxConcurrency: 2,
     onProgress: (p) => progress.push({ ...p }),
+    onBatch: (b) => batches.push(b),
   });
+  assert.equal(report.ok, true);
   assert.equal(report.total, 250);
   assert.equal(report.accepted, 250);
   assert.equal(report.failed, 0);
+  assert.equal(report.requests, 3);
+  assert.deepEqual(report.failures, [], 'accepted identifiers are counted, not kept');
   assert.deepEqual(
-    report.batches.map((b) => [b.offset, b.identifiers.length, b.error]),
+    batches.map((b) => [b.indices[0], b.identifiers.length, b.error]).sort((x, y) => x[0] - y[0]),
     [
       [0, 100, null],
       [100, 100, null],
       [200, 50, null],
     ],
   );
-  assert.deepEqual(report.batches[2].identifiers[0], { chassis_number: 'VIN200' });
-  assert.equal(progress.length, 3, 'every progress call is delivered before the Promise settles');
-  assert.deepEqual(progress.at(-1), {
-    total: 250,
-    done: 250,
-    accepted: 250,
-    failed: 0,
-    batchesDone: 3,
-    batchesTotal: 3,
-  });
+  assert.equal(progress.length, 4, 'every progress call is delivered before the Promise settles');
+  const last = progress.at(-1);
+  assert.equal(last.total, 250);
+  assert.equal(last.done, 250);
+  assert.equal(last.requests, 3);
   for (let i = 1; i < progress.length; i++)
-    assert.ok(progress[i].done > progress[i - 1].done, 'progress never goes back');
+    assert.ok(progress[i].done >= progress[i - 1].done, 'progress never goes back');
   assert.equal(mock.preparedIdentifiers(), 250);
 });
 
@@ -241,28 +241,36 @@ test('tier1.prepareAll records a failed batch with its error and goes on', async
     body: '{"type":"bad_identifier","message":"nope"}',
     headers: { 'content-type': 'application/json' },
   });
-  const report = await client.tier1.prepareAll(['A', 'B', 'C', 'D', 'E'], { batchSize: 2, concurrency: 1 });
+  const report = await client.tier1.prepareAll(['A', 'B', 'C', 'D', 'E'], { batchSize: 2, maxConcurrency: 1 });
+  assert.equal(report.ok, false);
   assert.equal(report.total, 5);
   assert.equal(report.failed, 2);
   assert.equal(report.accepted, 3);
-  const failed = report.batches.filter((b) => b.error);
-  assert.equal(failed.length, 1);
-  assert.equal(failed[0].offset, 0);
-  assert.ok(failed[0].error instanceof require('partly').BadRequestError);
-  assert.equal(failed[0].error.errorType, 'bad_identifier');
-  assert.deepEqual(failed[0].identifiers, [{ chassis_number: 'A' }, { chassis_number: 'B' }]);
+  assert.deepEqual(
+    report.failures.map((f) => [f.index, f.identifier]),
+    [
+      [0, { chassis_number: 'A' }],
+      [1, { chassis_number: 'B' }],
+    ],
+  );
+  assert.ok(report.failures[0].error instanceof require('partly').BadRequestError);
+  assert.equal(report.failures[0].error.errorType, 'bad_identifier');
+  assert.equal(report.failures[0].error, report.failures[1].error, 'one error per failed request');
 });
 
-test('tier1.prepareAll validates its options before sending', async (t) => {
+test('tier1.prepareAll validates its options before sending, naming them as written', async (t) => {
   const mock = await startMock(t);
   const client = mock.client();
   const cases = [
     [{ batchSize: 0 }, 'batchSize must be 1 to 100'],
     [{ batchSize: 101 }, 'batchSize must be 1 to 100'],
     [{ batchSize: 1.5 }, 'batchSize'],
-    [{ concurrency: 0 }, 'concurrency'],
-    [{ concurrency: 'many' }, 'concurrency'],
+    [{ maxConcurrency: 0 }, 'maxConcurrency must be at least 1'],
+    [{ maxConcurrency: 'many' }, 'maxConcurrency'],
+    [{ maxRate: -1 }, 'maxRate must be a positive number'],
+    [{ deadlineMs: 0 }, 'deadlineMs'],
     [{ onProgress: 'log' }, 'onProgress'],
+    [{ onBatch: 3 }, 'onBatch'],
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ batchsize: 10 }, 'unknown option "batchsize"'],
   ];
@@ -271,9 +279,18 @@ test('tier1.prepareAll validates its options before sending', async (t) => {
     assert.ok(e instanceof ValidationError, `${JSON.stringify(opts)}: ${e}`);
     assert.ok(e.message.includes(words), `${e.message} lacks ${words}`);
   }
-  const e = await rejection(client.tier1.prepareAll(['A', ' '], {}));
-  assert.ok(e.message.includes('identifiers[1]'), e.message);
+  for (const [input, words] of [
+    [5, 'identifiers must be an array, an iterable'],
+    ['JH4KA7561PC008269', 'give an array of one'],
+  ]) {
+    const e = await rejection(client.tier1.prepareAll(input));
+    assert.ok(e instanceof ValidationError && e.message.includes(words), e.message);
+  }
   assert.equal(requestsFor(mock, 'tier1.prepare').length, 0);
+  const report = await client.tier1.prepareAll(['A', ' '], {});
+  assert.equal(report.accepted, 1);
+  assert.equal(report.failures[0].index, 1);
+  assert.ok(report.failures[0].error.message.includes('identifiers[1]'), report.failures[0].error.message);
 });
 
 test('integrations.insert trades a minted code for working credentials, without sending any', async (t) => {

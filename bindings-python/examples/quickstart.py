@@ -72,20 +72,16 @@ def run(base_url: str, mock: Optional[MockServer]) -> None:
         assert by_id == by_ref
         print(f"4. fetched by id and by external id: {by_ref.external_id}")
 
-        # 6. Preload 250 vehicles: 3 requests, 2 in flight at a time, with progress.
-        vins = [f"JH4KA7561PC{i:06}" for i in range(250)]
+        # 6. Preload 250 vehicles from a generator (read as needed): 3 requests, with progress.
+        vins = (f"JH4KA7561PC{i:06}" for i in range(250))
 
         def show(p: partly.PrepareProgress) -> None:
-            print(
-                f"\r5. preparing vehicles: {p.done}/{p.total} ({p.batches_done} requests of {p.batches_total})",
-                end="",
-                flush=True,
-            )
+            print(f"\r5. preparing vehicles: {p.done} done ({p.requests} requests)", end="", flush=True)
 
-        report = client.tier1.prepare_all(vins, concurrency=2, on_progress=show)
+        report = client.tier1.prepare_all(vins, max_concurrency=2, on_progress=show)
         print(f"\n   accepted {report.accepted} of {report.total}, failed {report.failed}")
-        for index, identifier, error in report.failures():
-            print(f"   vehicle #{index} {identifier} failed: {error}")
+        for f in report.failures():
+            print(f"   vehicle #{f.index} {f.identifier} failed: {f.error}")
 
         # 7. Errors are typed and explain themselves.
         try:

@@ -10,7 +10,6 @@
 //! child, never dropped (see `runtime.rs`).
 
 use std::future::Future;
-use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -125,7 +124,7 @@ impl Client {
         if blocking {
             runtime::block_on(py, fut)?.into_py(py)
         } else {
-            runtime::spawn_async(py, |_| fut, None)
+            runtime::spawn_async(py, fut)
         }
     }
 
@@ -207,9 +206,14 @@ impl Client {
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn prepare_all_options(
         batch_size: Option<&Bound<'_, PyAny>>,
-        concurrency: Option<&Bound<'_, PyAny>>,
+        max_concurrency: Option<&Bound<'_, PyAny>>,
+        max_rate: Option<&Bound<'_, PyAny>>,
+        deadline: Option<&Bound<'_, PyAny>>,
+        checkpoint: Option<&Bound<'_, PyAny>>,
+        adaptive: Option<&Bound<'_, PyAny>>,
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PrepareAllOptions> {
@@ -217,8 +221,14 @@ impl Client {
         if let Some(n) = models::opt_count::<usize>(batch_size, "batch_size")? {
             options.batch_size = n;
         }
-        if let Some(n) = models::opt_count::<usize>(concurrency, "concurrency")? {
-            options.concurrency = n;
+        if let Some(n) = models::opt_count::<usize>(max_concurrency, "max_concurrency")? {
+            options.max_concurrency = n;
+        }
+        options.max_rate = models::opt_number(max_rate, "max_rate")?;
+        options.deadline = models::opt_seconds(deadline, "deadline")?;
+        options.checkpoint = models::opt_path(checkpoint, "checkpoint")?;
+        if let Some(a) = models::opt_bool(adaptive, "adaptive")? {
+            options.adaptive = a;
         }
         Ok(options)
     }
@@ -440,78 +450,39 @@ impl Client {
         self.tier1_prepare_impl(py, identifiers, timeout, max_retries, info, blocking)
     }
 
-    /// Blocking `prepare_all`: `on_progress(dict)` is called on this thread after each request.
-    /// An exception from it stops the run and propagates.
-    #[pyo3(signature = (identifiers, *, batch_size=None, concurrency=None, on_progress=None, timeout=None, max_retries=None))]
+    /// `prepare_all`, blocking, for `Client` and (on a worker thread) `AsyncClient`: see
+    /// bulk.rs. The one native entry of the bulk preload.
+    #[pyo3(signature = (identifiers, *, batch_size=None, max_concurrency=None, max_rate=None, deadline=None, checkpoint=None, adaptive=None, on_progress=None, on_batch=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn tier1_prepare_all<'py>(
         &self,
         py: Python<'py>,
         identifiers: &Bound<'py, PyAny>,
         batch_size: Option<&Bound<'py, PyAny>>,
-        concurrency: Option<&Bound<'py, PyAny>>,
+        max_concurrency: Option<&Bound<'py, PyAny>>,
+        max_rate: Option<&Bound<'py, PyAny>>,
+        deadline: Option<&Bound<'py, PyAny>>,
+        checkpoint: Option<&Bound<'py, PyAny>>,
+        adaptive: Option<&Bound<'py, PyAny>>,
         on_progress: Option<&Bound<'py, PyAny>>,
+        on_batch: Option<&Bound<'py, PyAny>>,
         timeout: Option<&Bound<'py, PyAny>>,
         max_retries: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let identifiers = models::identifiers(identifiers)?;
-        let mut options = Self::prepare_all_options(batch_size, concurrency, timeout, max_retries)?;
-        let callback = callable(on_progress, "on_progress")?;
-        let client = self.core(py)?;
-        let report = runtime::block_on_with_events(
-            py,
-            |events| {
-                if callback.is_some() {
-                    options.on_progress = Some(Arc::new(move |p| events.send(p)));
-                }
-                async move { client.tier1().prepare_all(identifiers, options).await }
-            },
-            |py, progress| match &callback {
-                Some(cb) => cb.call1((models::progress_to_py(py, &progress)?,)).map(drop),
-                None => Ok(()),
-            },
+        let options = Self::prepare_all_options(
+            batch_size,
+            max_concurrency,
+            max_rate,
+            deadline,
+            checkpoint,
+            adaptive,
+            timeout,
+            max_retries,
         )?;
-        match report {
-            Ok(report) => Ok(models::report_to_py(py, &report)?.into_any()),
-            Err(e) => Err(error::to_pyerr(py, &e)),
-        }
-    }
-
-    /// Async `prepare_all`: `on_progress(PrepareProgress)` is called on the event loop (with
-    /// `loop.call_soon`: an exception from it goes to the loop's exception handler).
-    #[pyo3(signature = (identifiers, *, batch_size=None, concurrency=None, on_progress=None, timeout=None, max_retries=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn tier1_prepare_all_async<'py>(
-        &self,
-        py: Python<'py>,
-        identifiers: &Bound<'py, PyAny>,
-        batch_size: Option<&Bound<'py, PyAny>>,
-        concurrency: Option<&Bound<'py, PyAny>>,
-        on_progress: Option<&Bound<'py, PyAny>>,
-        timeout: Option<&Bound<'py, PyAny>>,
-        max_retries: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let identifiers = models::identifiers(identifiers)?;
-        let mut options = Self::prepare_all_options(batch_size, concurrency, timeout, max_retries)?;
-        let callback = callable(on_progress, "on_progress")?;
-        let reports = callback.is_some();
+        let on_progress = callable(on_progress, "on_progress")?;
+        let on_batch = callable(on_batch, "on_batch")?;
         let client = self.core(py)?;
-        runtime::spawn_async(
-            py,
-            move |sink| {
-                if reports {
-                    // Runs on a runtime thread: only queues the report for the loop (no GIL).
-                    options.on_progress = Some(Arc::new(move |p| sink.send(p)));
-                }
-                async move {
-                    match client.tier1().prepare_all(identifiers, options).await {
-                        Ok(report) => Outcome::Report(report),
-                        Err(e) => Outcome::Failed(e),
-                    }
-                }
-            },
-            callback,
-        )
+        crate::bulk::prepare_all(py, client, identifiers, options, on_progress, on_batch)
     }
 
     /// `integrations_insert`: the answer, or with `blocking=False` an awaitable of it (one native

@@ -10,6 +10,8 @@ use pyo3::prelude::*;
 
 use partly::config::defaults;
 
+mod bulk;
+mod cli;
 mod client;
 mod error;
 mod models;
@@ -67,6 +69,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     shutdown::register(m)?;
     m.add_class::<client::Client>()?;
     m.add_class::<testing::MockServer>()?;
+    m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::shapes, m)?)?;
@@ -81,7 +84,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_TIMEOUT", defaults::TIMEOUT.as_secs_f64())?;
     m.add("DEFAULT_MAX_RETRIES", defaults::MAX_RETRIES)?;
     m.add("DEFAULT_BATCH_SIZE", defaults::PREPARE_BATCH_MAX)?;
-    m.add("DEFAULT_CONCURRENCY", defaults::PREPARE_CONCURRENCY)?;
+    m.add("DEFAULT_MAX_CONCURRENCY", defaults::PREPARE_MAX_CONCURRENCY)?;
 
     m.add("DEMO_API_KEY", partly_mock::DEMO_API_KEY)?;
     m.add("DEMO_INTEGRATION_ID", partly_mock::DEMO_INTEGRATION_ID)?;

@@ -130,6 +130,17 @@ pub fn opt_seconds(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Optio
     partly::config::duration_from_secs(secs, name).py(py).map(Some)
 }
 
+/// A number (int or float; the core checks the range that makes sense).
+pub fn opt_number(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<f64>> {
+    let Some(o) = obj.filter(|o| !o.is_none()) else {
+        return Ok(None);
+    };
+    if o.is_instance_of::<PyBool>() || !(o.is_instance_of::<PyInt>() || o.is_instance_of::<PyFloat>()) {
+        return Err(error::validation(o.py(), format!("{name} must be a number (int or float), got {}", type_name(o))));
+    }
+    o.extract::<f64>().map(Some).map_err(|_| error::validation(o.py(), format!("{name} is too large a number")))
+}
+
 /// A whole number ≥ 0 (the core checks the range that makes sense).
 pub fn opt_count<T: TryFrom<u64>>(obj: Option<&Bound<'_, PyAny>>, name: &str) -> PyResult<Option<T>> {
     let Some(o) = obj.filter(|o| !o.is_none()) else {
@@ -318,37 +329,76 @@ pub fn progress_to_py<'py>(py: Python<'py>, p: &PrepareProgress) -> PyResult<Bou
         .bind(py);
     let d = PyDict::new(py);
     d.set_item("total", p.total)?;
+    d.set_item("read", p.read)?;
     d.set_item("done", p.done)?;
     d.set_item("accepted", p.accepted)?;
     d.set_item("failed", p.failed)?;
-    d.set_item("batches_done", p.batches_done)?;
-    d.set_item("batches_total", p.batches_total)?;
+    d.set_item("skipped", p.skipped)?;
+    d.set_item("in_flight", p.in_flight)?;
+    d.set_item("concurrency", p.concurrency)?;
+    d.set_item("rate", p.rate)?;
+    d.set_item("throttled", p.throttled)?;
+    d.set_item("requests", p.requests)?;
+    d.set_item("elapsed", p.elapsed.as_secs_f64())?;
     class.call((), Some(&d))
 }
 
-/// A `PrepareReport` as a dict of plain values, with each failed batch's error as an exception
-/// object (the Python side makes it a `partly.PrepareReport`).
+/// One settled request (for `on_batch`) as a dict: `indices`, `identifiers`, `error`, `throttled`.
+pub fn batch_to_py<'py>(py: Python<'py>, b: &partly::PrepareBatch) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("indices", b.indices.clone())?;
+    let ids = PyList::empty(py);
+    for id in &b.identifiers {
+        ids.append(from_json(py, &id.to_json())?)?;
+    }
+    d.set_item("identifiers", ids)?;
+    match &b.error {
+        Some(e) => d.set_item("error", error::to_pyobject(py, e)?)?,
+        None => d.set_item("error", py.None())?,
+    }
+    d.set_item("throttled", b.throttled)?;
+    Ok(d)
+}
+
+/// A `PrepareReport` as a dict of plain values, each failure's error as an exception object
+/// (one object per request: the identifiers of one failed request share it). The Python side
+/// makes it a `partly.PrepareReport`.
 pub fn report_to_py<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
+    d.set_item("ok", r.is_success())?;
     d.set_item("total", r.total)?;
     d.set_item("accepted", r.accepted)?;
     d.set_item("failed", r.failed)?;
-    let batches = PyList::empty(py);
-    for b in &r.batches {
-        let bd = PyDict::new(py);
-        bd.set_item("offset", b.offset)?;
-        let ids = PyList::empty(py);
-        for id in &b.identifiers {
-            ids.append(from_json(py, &id.to_json())?)?;
+    d.set_item("skipped", r.skipped)?;
+    d.set_item("duplicates_possible", r.duplicates_possible)?;
+    d.set_item("throttled", r.throttled)?;
+    d.set_item("requests", r.requests)?;
+    d.set_item("elapsed", r.elapsed.as_secs_f64())?;
+    d.set_item("deadline_reached", r.deadline_reached)?;
+    d.set_item("concurrency", r.concurrency)?;
+    let failures = PyList::empty(py);
+    let mut last: Option<(*const partly::Error, Bound<'py, PyAny>)> = None;
+    for f in r.failures() {
+        let ptr = std::sync::Arc::as_ptr(&f.error);
+        let err = match &last {
+            Some((p, obj)) if *p == ptr => obj.clone(),
+            _ => {
+                let obj = error::to_pyobject(py, &f.error)?;
+                last = Some((ptr, obj.clone()));
+                obj
+            }
+        };
+        let fd = PyDict::new(py);
+        fd.set_item("index", f.index)?;
+        match &f.identifier {
+            Some(id) => fd.set_item("identifier", from_json(py, &id.to_json())?)?,
+            None => fd.set_item("identifier", py.None())?,
         }
-        bd.set_item("identifiers", ids)?;
-        match &b.error {
-            Some(e) => bd.set_item("error", error::to_pyobject(py, e)?)?,
-            None => bd.set_item("error", py.None())?,
-        }
-        batches.append(bd)?;
+        fd.set_item("given", f.given.as_deref())?;
+        fd.set_item("error", err)?;
+        failures.append(fd)?;
     }
-    d.set_item("batches", batches)?;
+    d.set_item("failures", failures)?;
     Ok(d)
 }
 
@@ -356,7 +406,6 @@ pub fn report_to_py<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'
 /// thread for blocking calls, by the event loop's `drain` for async ones).
 pub enum Outcome {
     Json(Value),
-    Report(PrepareReport),
     Failed(partly::Error),
     /// The SDK itself failed (an answer that could not be converted).
     Internal(String),
@@ -386,7 +435,6 @@ impl Outcome {
     pub fn into_py(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         match self {
             Outcome::Json(v) => from_json(py, &v),
-            Outcome::Report(r) => Ok(report_to_py(py, &r)?.into_any()),
             Outcome::Failed(e) => Err(error::to_pyerr(py, &e)),
             Outcome::Internal(m) => Err(error::internal(m)),
         }

@@ -58,14 +58,13 @@ use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use partly::PrepareProgress;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyWeakrefMethods, PyWeakrefReference};
 use tokio::runtime::{Builder, Runtime};
 
-use crate::models::{self, Outcome};
+use crate::models::Outcome;
 use crate::shutdown;
 
 /// How often a blocked call wakes up to run Python's signal handlers.
@@ -367,8 +366,6 @@ where
 pub enum Event {
     /// The call's answer; settles its future.
     Done(Outcome),
-    /// A `prepare_all` progress report, for the call's `on_progress`.
-    Progress(PrepareProgress),
     /// A log record the call emitted on a runtime thread, for Python's `logging`.
     Log(LogRecord),
 }
@@ -518,18 +515,6 @@ impl Shared {
     }
 }
 
-/// Hands progress reports of a running call to its event loop.
-pub struct ProgressSink {
-    shared: Arc<Shared>,
-    id: u64,
-}
-
-impl ProgressSink {
-    pub fn send(&self, progress: PrepareProgress) {
-        self.shared.push(self.id, Event::Progress(progress));
-    }
-}
-
 /// Delivers an answer even if the call's task ends without one (a panic in the core): the
 /// awaiting coroutine gets an error instead of waiting forever.
 struct Deliver {
@@ -560,7 +545,6 @@ impl Drop for Deliver {
 struct Entry {
     fut: Py<PyAny>,
     abort: tokio::task::AbortHandle,
-    on_progress: Option<Py<PyAny>>,
 }
 
 /// The completion bridge of one event loop (of one process): the queue the runtime's threads
@@ -615,7 +599,6 @@ impl LoopBridge {
             }
         }
         let events = self.shared.queue.with(std::mem::take);
-        let mut lp: Option<Option<Bound<'_, PyAny>>> = None;
         for (id, event) in events {
             match event {
                 Event::Done(outcome) => {
@@ -627,20 +610,6 @@ impl LoopBridge {
                 // Back through `log::logger()`: on this thread no call is running, so the logger
                 // hands it to `pyo3-log` (the GIL is held already).
                 Event::Log(record) => record.emit(),
-                Event::Progress(progress) => {
-                    let callback =
-                        self.calls.with(|c| c.get(&id).and_then(|e| e.on_progress.as_ref().map(|cb| cb.clone_ref(py))));
-                    let Some(callback) = callback else { continue };
-                    let lp = lp.get_or_insert_with(|| self.loop_ref.bind(py).upgrade());
-                    let Some(lp) = lp else { continue };
-                    // Through `call_soon`: the callback runs on the loop like any callback, and
-                    // an exception from it goes to the loop's exception handler.
-                    let scheduled = models::progress_to_py(py, &progress)
-                        .and_then(|p| lp.call_method1(intern!(py, "call_soon"), (callback, p)));
-                    if let Err(e) = scheduled {
-                        e.write_unraisable(py, Some(lp));
-                    }
-                }
             }
         }
     }
@@ -796,17 +765,11 @@ impl LoopBridge {
 
 static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
 
-/// An awaitable (a future of the running loop) for the call `make` builds, which runs on the
-/// runtime. `make` gets a sink for progress reports, which `on_progress` receives on the loop.
+/// An awaitable (a future of the running loop) for `call`, which runs on the runtime.
 /// Cancelling the awaitable aborts the call (its HTTP request is dropped).
-pub fn spawn_async<'py, F, M>(
-    py: Python<'py>,
-    make: M,
-    on_progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>>
+pub fn spawn_async<'py, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Outcome> + Send + 'static,
-    M: FnOnce(ProgressSink) -> F,
 {
     // A pass through the shutdown gate for as long as this runs Python code (the loop's
     // `add_reader`, `WeakKeyDictionary.get`, ...), declared first so that it is dropped last,
@@ -833,7 +796,6 @@ where
     fut.setattr(intern!(py, "_partly_bridge"), &bridge)?;
     fut.setattr(intern!(py, "_partly_id"), id)?;
 
-    let call = make(ProgressSink { shared: b.shared.clone(), id });
     let deliver = Deliver { shared: b.shared.clone(), id, sent: false };
     // The loop's thread is this one, and it holds the GIL: nothing can drain the answer before
     // the entry is in the table.
@@ -841,8 +803,7 @@ where
         let outcome = call.await;
         deliver.send(outcome);
     }));
-    let entry =
-        Entry { fut: fut.clone().unbind(), abort: task.abort_handle(), on_progress: on_progress.map(Bound::unbind) };
+    let entry = Entry { fut: fut.clone().unbind(), abort: task.abort_handle() };
     b.calls.with(|c| c.insert(id, entry));
     Ok(fut)
 }

@@ -74,7 +74,7 @@ impl MockServer {
     /// `http1_only`: do not offer HTTP/2 over TLS; `redirect_urls` are registered for the demo
     /// client.
     #[new]
-    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, tls=None, http1_only=None, redirect_urls=None))]
+    #[pyo3(signature = (*, host=None, port=None, latency=None, log_capacity=None, tls=None, http1_only=None, redirect_urls=None, rate_limit=None, rate_burst=None))]
     #[allow(clippy::too_many_arguments)] // one parameter per keyword argument of MockServer(...)
     fn new(
         py: Python<'_>,
@@ -85,6 +85,8 @@ impl MockServer {
         tls: Option<&Bound<'_, PyAny>>,
         http1_only: Option<&Bound<'_, PyAny>>,
         redirect_urls: Option<&Bound<'_, PyAny>>,
+        rate_limit: Option<&Bound<'_, PyAny>>,
+        rate_burst: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let host = match models::opt_str(host, "host")? {
             Some(h) => Some(
@@ -100,11 +102,14 @@ impl MockServer {
             tls: models::opt_bool(tls, "tls")?.unwrap_or(false),
             http1_only: models::opt_bool(http1_only, "http1_only")?.unwrap_or(false),
             redirect_urls: str_list(py, redirect_urls, "redirect_urls")?,
+            rate_limit: models::opt_number(rate_limit, "rate_limit")?,
+            rate_burst: models::opt_count::<u32>(rate_burst, "rate_burst")?,
             ..MockConfig::default()
         };
         let server = runtime::block_on(py, partly_mock::MockServer::start(config))?.map_err(|e| {
             if e.kind() == std::io::ErrorKind::InvalidInput {
-                error::validation(py, format!("redirect_urls: {e}"))
+                let option = if e.to_string().starts_with("rate") { "rate_limit" } else { "redirect_urls" };
+                error::validation(py, format!("{option}: {e}"))
             } else {
                 error::internal(format!("could not start the mock server: {e}"))
             }
@@ -186,6 +191,30 @@ impl MockServer {
     /// Vehicle identifiers `tier1.prepare` has queued since the last reset.
     fn prepared_identifiers(&self, py: Python<'_>) -> PyResult<u64> {
         self.with(py, |s| s.prepared_identifiers())
+    }
+
+    /// `{identifiers, distinct, duplicates}` that `tier1.prepare` has accepted since the last reset.
+    fn prepared_stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let stats = self.with(py, |s| s.prepared_stats())?;
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("identifiers", stats.identifiers)?;
+        d.set_item("distinct", stats.distinct)?;
+        d.set_item("duplicates", stats.duplicates)?;
+        Ok(d)
+    }
+
+    /// Sets (`rate_limit` requests/s, `rate_burst`) or, with `None`, lifts the rate limit.
+    #[pyo3(signature = (rate_limit, rate_burst=None))]
+    fn set_rate_limit(
+        &self,
+        py: Python<'_>,
+        rate_limit: Option<&Bound<'_, PyAny>>,
+        rate_burst: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let rate = models::opt_number(rate_limit, "rate_limit")?;
+        let burst = models::opt_count::<u32>(rate_burst, "rate_burst")?;
+        self.with(py, |s| s.set_rate_limit(rate.map(|r| (r, burst))))?
+            .map_err(|why| error::validation(py, format!("rate_limit: {why}")))
     }
 
     /// Clears faults and the request log and restores the seeded data.

@@ -205,6 +205,7 @@ def test_tier1_prepare_mistakes(client: partly.Client, mock: MockServer) -> None
 def test_prepare_all_batches_progress_and_report(client: partly.Client, mock: MockServer) -> None:
     ids = [f"VIN{i:04}" for i in range(250)]
     seen: List[partly.PrepareProgress] = []
+    batches: List[partly.PrepareBatch] = []
     caller = threading.get_ident()
     threads = set()
 
@@ -212,13 +213,16 @@ def test_prepare_all_batches_progress_and_report(client: partly.Client, mock: Mo
         threads.add(threading.get_ident())
         seen.append(p)
 
-    report = client.tier1.prepare_all(ids, batch_size=100, concurrency=2, on_progress=on_progress)
+    report = client.tier1.prepare_all(
+        ids, batch_size=100, max_concurrency=2, on_progress=on_progress, on_batch=batches.append
+    )
     assert report.ok and report.total == 250 and report.accepted == 250 and report.failed == 0
-    assert [b.offset for b in report.batches] == [0, 100, 200]
-    assert [len(b.identifiers) for b in report.batches] == [100, 100, 50]
-    assert report.batches[0].identifiers[0] == {"chassis_number": "VIN0000"}
-    assert report.failures() == []
-    assert len(seen) == 3 and seen[-1].done == 250 and seen[-1].batches_done == 3
+    assert report.requests == 3 and report.failures() == []
+    assert sorted(len(b.identifiers) for b in batches) == [50, 100, 100]
+    assert sorted(b.indices[0] for b in batches) == [0, 100, 200]
+    first = next(b for b in batches if b.indices[0] == 0)
+    assert first.identifiers[0] == {"chassis_number": "VIN0000"} and first.ok
+    assert len(seen) == 4 and seen[-1].done == 250 and seen[-1].requests == 3 and seen[0].total == 250
     assert [p.done for p in seen] == sorted(p.done for p in seen), "progress never goes backwards"
     assert threads == {caller}, "on_progress runs on the calling thread"
     assert mock.prepared_identifiers() == 250
@@ -233,14 +237,15 @@ def test_prepare_all_records_failed_batches(client: partly.Client, mock: MockSer
         body='{"type":"bad_vin"}',
         headers={"content-type": "application/json"},
     )
-    report = client.tier1.prepare_all([f"V{i}" for i in range(30)], batch_size=10, concurrency=1)
+    report = client.tier1.prepare_all([f"V{i}" for i in range(30)], batch_size=10, max_concurrency=1)
     assert not report.ok
     assert report.failed == 10 and report.accepted == 20
-    (bad,) = report.failed_batches()
-    assert isinstance(bad.error, partly.BadRequestError) and bad.error.code == "bad_vin"
     failures = report.failures()
-    assert [i for i, _, _ in failures] == list(range(bad.offset, bad.offset + 10))
-    assert report.to_dict()["batches"][0]["error"]["error"] == "BadRequestError"
+    assert [f.index for f in failures] == list(range(10))
+    assert all(isinstance(f.error, partly.BadRequestError) and f.error.code == "bad_vin" for f in failures)
+    assert failures[0].identifier == {"chassis_number": "V0"} and failures[0].given is None
+    assert failures[0].error is failures[9].error, "one error object per failed request"
+    assert report.to_dict()["failures"][0]["error"]["error"] == "BadRequestError"
 
 
 def test_prepare_all_callback_exception_stops_the_run(client: partly.Client) -> None:
@@ -251,20 +256,30 @@ def test_prepare_all_callback_exception_stops_the_run(client: partly.Client) -> 
         raise Stop()
 
     with pytest.raises(Stop):
-        client.tier1.prepare_all(["A", "B", "C"], batch_size=1, concurrency=1, on_progress=on_progress)
+        client.tier1.prepare_all(["A", "B", "C"], batch_size=1, max_concurrency=1, on_progress=on_progress)
 
 
-def test_prepare_all_mistakes(client: partly.Client) -> None:
+def test_prepare_all_mistakes(client: partly.Client, mock: MockServer) -> None:
     with pytest.raises(partly.ValidationError, match="batch_size must be 1 to 100"):
         client.tier1.prepare_all(["A"], batch_size=0)
     with pytest.raises(partly.ValidationError, match="batch_size must be 1 to 100"):
         client.tier1.prepare_all(["A"], batch_size=101)
-    with pytest.raises(partly.ValidationError, match="concurrency must be at least 1"):
-        client.tier1.prepare_all(["A"], concurrency=0)
+    with pytest.raises(partly.ValidationError, match="max_concurrency must be at least 1"):
+        client.tier1.prepare_all(["A"], max_concurrency=0)
+    with pytest.raises(partly.ValidationError, match="max_rate must be a positive number"):
+        client.tier1.prepare_all(["A"], max_rate=0)
     with pytest.raises(partly.ValidationError, match="on_progress must be callable"):
         client.tier1.prepare_all(["A"], on_progress=5)  # type: ignore[arg-type]
-    with pytest.raises(partly.ValidationError, match=r"identifiers\[1\]"):
-        client.tier1.prepare_all(["A", ""])
+    with pytest.raises(partly.ValidationError, match="identifiers must be an iterable"):
+        client.tier1.prepare_all(5)  # type: ignore[arg-type]
+    with pytest.raises(partly.ValidationError, match="give a list of one"):
+        client.tier1.prepare_all("JH4KA7561PC008269")
+    assert mock.requests() == []
+    # A bad identifier is reported at its index; the others are sent.
+    report = client.tier1.prepare_all(["A", ""])
+    assert (report.accepted, report.failed) == (1, 1)
+    assert report.failures()[0].index == 1
+    assert "identifiers[1]: chassis_number is empty" in str(report.failures()[0].error)
 
 
 def test_prepare_all_async_progress_on_the_loop(aclient: partly.AsyncClient, mock: MockServer) -> None:
@@ -278,8 +293,8 @@ def test_prepare_all_async_progress_on_the_loop(aclient: partly.AsyncClient, moc
             seen.append(p)
 
         report = await aclient.tier1.prepare_all([f"V{i}" for i in range(45)], batch_size=10, on_progress=on_progress)
-        assert report.ok and report.accepted == 45 and len(report.batches) == 5
-        assert len(seen) == 5 and max(p.done for p in seen) == 45, "every progress delivered before the result"
+        assert report.ok and report.accepted == 45 and report.requests == 5
+        assert len(seen) == 6 and max(p.done for p in seen) == 45, "every progress delivered before the result"
         assert threads == {loop_thread}
 
     asyncio.run(main())

@@ -94,22 +94,18 @@ def test_install_result_hides_the_key(mock: MockServer) -> None:
 
 
 def test_prepare_models() -> None:
-    p = partly.PrepareProgress(total=3, done=1, accepted=1, failed=0, batches_done=1, batches_total=3)
-    assert p == partly.PrepareProgress(3, 1, 1, 0, 1, 3)
+    fields = dict(total=3, read=3, done=1, accepted=1, failed=0, skipped=0, in_flight=2, concurrency=8)
+    p = partly.PrepareProgress(**fields, rate=None, throttled=0, requests=1, elapsed=0.5)
+    assert p == partly.PrepareProgress(3, 3, 1, 1, 0, 0, 2, 8, None, 0, 1, 0.5)
     assert "done=1" in repr(p)
     err = partly.ServerError("tier1.prepare: HTTP 503", status=503, attempts=3)
-    report = partly.PrepareReport(
-        total=2,
-        accepted=1,
-        failed=1,
-        batches=[
-            partly.PrepareBatch(0, [{"chassis_number": "A"}], None),
-            partly.PrepareBatch(1, [{"chassis_number": "B"}], err),
-        ],
-    )
+    totals = dict(ok=False, total=2, accepted=1, failed=1, skipped=0, duplicates_possible=0, throttled=0)
+    more = dict(requests=2, elapsed=0.1, deadline_reached=False, concurrency=8)
+    failures = [{"index": 1, "identifier": {"chassis_number": "B"}, "given": None, "error": err}]
+    report = partly.PrepareReport({**totals, **more, "failures": failures})
     assert not report.ok
-    assert report.failures() == [(1, {"chassis_number": "B"}, err)]
-    assert report.to_dict()["batches"][1]["error"] == {
+    assert report.failures() == [partly.PrepareFailure(1, {"chassis_number": "B"}, None, err)]
+    assert report.to_dict()["failures"][0]["error"] == {
         "error": "ServerError",
         "message": "tier1.prepare: HTTP 503",
         "status": 503,

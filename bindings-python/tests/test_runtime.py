@@ -34,7 +34,7 @@ CHILD = textwrap.dedent(
         if mode == "blocking":
             partly.Client(**kwargs).jobs.get(external="CCC-2026-04817")
         elif mode == "prepare_all":
-            partly.Client(**kwargs).tier1.prepare_all(["V1", "V2"], batch_size=1, concurrency=1)
+            partly.Client(**kwargs).tier1.prepare_all(["V1", "V2"], batch_size=1, max_concurrency=1)
         else:
             asyncio.run(partly.AsyncClient(**kwargs).jobs.get(external="CCC-2026-04817"))
         print("returned", flush=True)

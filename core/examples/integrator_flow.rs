@@ -5,8 +5,6 @@
 //! a local mock, the access code that a real install gets from the OAuth redirect is minted
 //! through the mock's control surface instead.
 
-use std::sync::Arc;
-
 use partly::{oauth, Client, InstallRequest, JobData, JobIdentity, JobInsert, PrepareAllOptions, VehicleIdentifier};
 
 const DEMO_CLIENT_ID: &str = "partly-demo-client";
@@ -49,26 +47,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(by_id, by_ref);
     println!("4. fetched by id and by external id: {}", by_ref.external_id.as_deref().unwrap_or("-"));
 
-    // 6. Preload 250 vehicles: 3 requests, 2 in flight at a time, with progress.
-    let vins: Vec<VehicleIdentifier> =
-        (0..250).map(|i| VehicleIdentifier::chassis_number(format!("JH4KA7561PC{i:06}"))).collect();
-    let bar = indicatif::ProgressBar::new(vins.len() as u64)
+    // 6. Preload 250 vehicles, pulled lazily from an iterator: 3 requests, with progress.
+    let total = 250;
+    let vins = (0..total).map(|i| VehicleIdentifier::chassis_number(format!("JH4KA7561PC{i:06}")));
+    let bar = indicatif::ProgressBar::new(total as u64)
         .with_style(indicatif::ProgressStyle::with_template("5. preparing vehicles {bar:30} {pos}/{len} {msg}")?);
     let shown = bar.clone();
-    let opts = PrepareAllOptions {
-        concurrency: 2,
-        on_progress: Some(Arc::new(move |p| {
-            shown.set_position(p.done as u64);
-            shown.set_message(format!("({} of {} requests)", p.batches_done, p.batches_total));
-        })),
-        ..Default::default()
-    };
+    let opts = PrepareAllOptions::default().max_concurrency(2).on_progress(move |p| {
+        shown.set_position(p.done as u64);
+        shown.set_message(format!("({} requests, {} in flight)", p.requests, p.in_flight));
+    });
     let report = client.tier1().prepare_all(vins, opts).await?;
     bar.finish();
-    println!("5. prepared {} vehicles in {} requests", report.total, report.batches.len());
+    println!("5. prepared {} vehicles in {} requests", report.total, report.requests);
     println!("   accepted {} of {}, failed {}", report.accepted, report.total, report.failed);
-    for (index, id, err) in report.failures() {
-        println!("   vehicle #{index} {id:?} failed: {err}");
+    for f in report.failures() {
+        println!("   vehicle #{} {:?} failed: {}", f.index, f.identifier, f.error);
     }
 
     // 7. Errors are typed and explain themselves.

@@ -1,17 +1,14 @@
 //! The typed methods, grouped as on the wire, and the bulk preload.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
 use futures_util::stream::{self, StreamExt};
 
+use crate::bulk::{BulkItem, PrepareAllOptions, PrepareReport};
 use crate::client::{CallOptions, Client, Response};
-use crate::config::defaults;
 use crate::error::Error;
 use crate::methods;
 use crate::models::{
-    validate_identifiers, validate_prepare_batch, InstallRequest, InstallResponse, Job, JobIdentity, JobInsert,
-    PrepareResponse, VehicleIdentifier,
+    validate_prepare_batch, InstallRequest, InstallResponse, Job, JobIdentity, JobInsert, PrepareResponse,
+    VehicleIdentifier,
 };
 
 /// `jobs.*` methods. Get it with [`Client::jobs`].
@@ -101,106 +98,6 @@ pub struct Tier1<'a> {
     pub(crate) client: &'a Client,
 }
 
-/// Progress of a [`Tier1::prepare_all`], reported after every request settles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PrepareProgress {
-    /// Identifiers in the whole run.
-    pub total: usize,
-    /// Identifiers whose request has settled (accepted + failed).
-    pub done: usize,
-    /// Identifiers accepted by the server.
-    pub accepted: usize,
-    /// Identifiers whose request failed.
-    pub failed: usize,
-    /// Requests settled.
-    pub batches_done: usize,
-    /// Requests in the whole run.
-    pub batches_total: usize,
-}
-
-/// The callback [`Tier1::prepare_all`] calls with progress.
-pub type ProgressCallback = Arc<dyn Fn(PrepareProgress) + Send + Sync>;
-
-/// Options of [`Tier1::prepare_all`].
-#[derive(Clone)]
-pub struct PrepareAllOptions {
-    /// Identifiers per request, 1 to 100 (default 100).
-    pub batch_size: usize,
-    /// Requests in flight at once, at least 1 (default 8).
-    pub concurrency: usize,
-    /// Timeout and retries of each request.
-    pub call: CallOptions,
-    /// Called after every request settles.
-    pub on_progress: Option<ProgressCallback>,
-}
-
-impl Default for PrepareAllOptions {
-    fn default() -> Self {
-        PrepareAllOptions {
-            batch_size: defaults::PREPARE_BATCH_MAX,
-            concurrency: defaults::PREPARE_CONCURRENCY,
-            call: CallOptions::default(),
-            on_progress: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for PrepareAllOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrepareAllOptions")
-            .field("batch_size", &self.batch_size)
-            .field("concurrency", &self.concurrency)
-            .field("call", &self.call)
-            .field("on_progress", &self.on_progress.is_some())
-            .finish()
-    }
-}
-
-/// One request of a [`Tier1::prepare_all`] run.
-#[derive(Debug)]
-pub struct PrepareBatch {
-    /// Index of the batch's first identifier in the input.
-    pub offset: usize,
-    /// The identifiers the request carried, in input order.
-    pub identifiers: Vec<VehicleIdentifier>,
-    /// `None` when the server accepted them; the request's error otherwise.
-    pub error: Option<Error>,
-}
-
-/// The outcome of a [`Tier1::prepare_all`]: every identifier is in exactly one batch, accepted
-/// or failed with the error of its request.
-#[derive(Debug, Default)]
-pub struct PrepareReport {
-    /// Identifiers in the run.
-    pub total: usize,
-    /// Identifiers accepted.
-    pub accepted: usize,
-    /// Identifiers whose request failed.
-    pub failed: usize,
-    /// Every request, in input order.
-    pub batches: Vec<PrepareBatch>,
-}
-
-impl PrepareReport {
-    /// Whether every identifier was accepted.
-    pub fn is_success(&self) -> bool {
-        self.failed == 0
-    }
-
-    /// The requests that failed.
-    pub fn failed_batches(&self) -> impl Iterator<Item = &PrepareBatch> {
-        self.batches.iter().filter(|b| b.error.is_some())
-    }
-
-    /// The identifiers that were not accepted, with their input index and the error, so a
-    /// caller can retry exactly those.
-    pub fn failures(&self) -> impl Iterator<Item = (usize, &VehicleIdentifier, &Error)> {
-        self.failed_batches().flat_map(|b| {
-            b.identifiers.iter().enumerate().filter_map(move |(i, id)| b.error.as_ref().map(|e| (b.offset + i, id, e)))
-        })
-    }
-}
-
 impl Tier1<'_> {
     /// Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use.
     pub async fn prepare(&self, identifiers: Vec<VehicleIdentifier>) -> Result<PrepareResponse, Error> {
@@ -231,112 +128,59 @@ impl Tier1<'_> {
         self.client.execute_with_info(m.name, m, &Body { identifiers: &identifiers }, options, &[]).await
     }
 
-    async fn send_batch(
-        &self,
-        identifiers: &[VehicleIdentifier],
-        options: &CallOptions,
-    ) -> Result<PrepareResponse, Error> {
-        let m = methods::TIER1_PREPARE;
-        #[derive(serde::Serialize)]
-        struct Body<'a> {
-            identifiers: &'a [VehicleIdentifier],
-        }
-        self.client.execute_with_info(m.name, m, &Body { identifiers }, options, &[]).await.map(|r| r.value)
+    /// Queues any number of vehicles, pulled lazily from `identifiers` (a `Vec`, or any
+    /// iterator, even an unbounded one): batches of `batch_size`, sent under an adaptive limit
+    /// (see [`PrepareAllOptions`]), progress after each. A bad item (an empty chassis number,
+    /// or a [`BulkItem::Invalid`]) is reported at its index and the run goes on; a request that
+    /// still fails after its retries is reported with its error; a 429 is waited out and the
+    /// batch queued again without spending its retries.
+    ///
+    /// Memory stays bounded by `max_concurrency × batch_size` identifiers plus one
+    /// [`PrepareFailure`](crate::PrepareFailure) per failed identifier: accepted ones are
+    /// counted, not kept.
+    ///
+    /// Returns `Err` only for bad options, missing credentials or an unusable checkpoint,
+    /// before anything is sent; otherwise the report accounts for every identifier read.
+    ///
+    /// The iterator is pulled on the task that awaits this future: an iterator that blocks
+    /// (reads a file) should be given to [`prepare_stream`](Self::prepare_stream) as a stream.
+    pub async fn prepare_all<I>(&self, identifiers: I, options: PrepareAllOptions) -> Result<PrepareReport, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<BulkItem>,
+    {
+        let iter = identifiers.into_iter();
+        let total = match iter.size_hint() {
+            (lo, Some(hi)) if lo == hi => Some(lo),
+            _ => None,
+        };
+        crate::bulk::run::run(self.client, stream::iter(iter.map(Into::into)), total, options).await
     }
 
-    /// Queues any number of vehicles: requests of at most `batch_size` identifiers, at most
-    /// `concurrency` in flight, progress reported after each. Each request has the usual
-    /// retries; a request that still fails is recorded with its error and the run goes on.
-    ///
-    /// Returns `Err` only for bad input (an empty identifier, bad options), before anything is
-    /// sent; otherwise the report accounts for every identifier.
-    pub async fn prepare_all(
+    /// [`prepare_all`](Self::prepare_all) over a [`Stream`](futures_util::Stream) of
+    /// identifiers or of [`BulkItem`]s / `Result<VehicleIdentifier, InputError>` (so that
+    /// items that could not be read are reported at their index, not fatal).
+    pub async fn prepare_stream<S>(&self, identifiers: S, options: PrepareAllOptions) -> Result<PrepareReport, Error>
+    where
+        S: futures_util::Stream,
+        S::Item: Into<BulkItem>,
+    {
+        crate::bulk::run::run(self.client, identifiers.map(Into::into), None, options).await
+    }
+
+    /// [`prepare_stream`](Self::prepare_stream) of a stream whose length is known in advance
+    /// (reported as [`PrepareProgress::total`](crate::PrepareProgress::total)); the bindings
+    /// use it for lists.
+    pub async fn prepare_stream_sized<S>(
         &self,
-        identifiers: Vec<VehicleIdentifier>,
+        identifiers: S,
+        total: Option<usize>,
         options: PrepareAllOptions,
-    ) -> Result<PrepareReport, Error> {
-        let m = methods::TIER1_PREPARE;
-        let max = defaults::PREPARE_BATCH_MAX;
-        if options.batch_size == 0 || options.batch_size > max {
-            return Err(Error::validation(format!(
-                "batch_size must be 1 to {max} (the API's limit per request); got {}",
-                options.batch_size
-            ))
-            .with_method(m.name));
-        }
-        if options.concurrency == 0 {
-            return Err(Error::validation("concurrency must be at least 1").with_method(m.name));
-        }
-        validate_identifiers(&identifiers).map_err(|e| e.with_method(m.name))?;
-        if let Some(n) = options.call.max_retries {
-            crate::config::validate_retries(n).map_err(|e| e.with_method(m.name))?;
-        }
-        if let Some(t) = options.call.timeout {
-            crate::config::validate_timeout(t, "timeout").map_err(|e| e.with_method(m.name))?;
-        }
-
-        let total = identifiers.len();
-        let mut chunks: Vec<(usize, Vec<VehicleIdentifier>)> = Vec::with_capacity(total.div_ceil(options.batch_size));
-        let mut rest = identifiers.into_iter();
-        let mut offset = 0;
-        loop {
-            let chunk: Vec<VehicleIdentifier> = rest.by_ref().take(options.batch_size).collect();
-            if chunk.is_empty() {
-                break;
-            }
-            let len = chunk.len();
-            chunks.push((offset, chunk));
-            offset += len;
-        }
-        let batches_total = chunks.len();
-        let accepted = AtomicUsize::new(0);
-        let failed = AtomicUsize::new(0);
-        let batches_done = AtomicUsize::new(0);
-        let progress_lock = Mutex::new(());
-        let call = &options.call;
-        let on_progress = options.on_progress.as_ref();
-
-        let mut batches: Vec<PrepareBatch> = stream::iter(chunks)
-            .map(|(offset, ids)| {
-                let accepted = &accepted;
-                let failed = &failed;
-                let batches_done = &batches_done;
-                let progress_lock = &progress_lock;
-                async move {
-                    let result = self.send_batch(&ids, call).await;
-                    let n = ids.len();
-                    // One lock so that counts reported are consistent and never go backwards.
-                    let guard = progress_lock.lock().unwrap_or_else(|p| p.into_inner());
-                    if result.is_ok() {
-                        accepted.fetch_add(n, Ordering::Relaxed);
-                    } else {
-                        failed.fetch_add(n, Ordering::Relaxed);
-                    }
-                    let bd = batches_done.fetch_add(1, Ordering::Relaxed) + 1;
-                    let progress = PrepareProgress {
-                        total,
-                        done: accepted.load(Ordering::Relaxed) + failed.load(Ordering::Relaxed),
-                        accepted: accepted.load(Ordering::Relaxed),
-                        failed: failed.load(Ordering::Relaxed),
-                        batches_done: bd,
-                        batches_total,
-                    };
-                    if let Some(cb) = on_progress {
-                        cb(progress);
-                    }
-                    drop(guard);
-                    PrepareBatch { offset, identifiers: ids, error: result.err() }
-                }
-            })
-            .buffer_unordered(options.concurrency)
-            .collect()
-            .await;
-        batches.sort_by_key(|b| b.offset);
-        Ok(PrepareReport {
-            total,
-            accepted: accepted.load(Ordering::Relaxed),
-            failed: failed.load(Ordering::Relaxed),
-            batches,
-        })
+    ) -> Result<PrepareReport, Error>
+    where
+        S: futures_util::Stream,
+        S::Item: Into<BulkItem>,
+    {
+        crate::bulk::run::run(self.client, identifiers.map(Into::into), total, options).await
     }
 }

@@ -83,6 +83,16 @@ pub struct Response<T> {
     pub info: ResponseInfo,
 }
 
+/// What the bulk engine (bulk/run.rs) asks of one call.
+pub(crate) struct Hooks<'a> {
+    /// Hand a 429 back at once (the engine waits it out and queues the batch again, without
+    /// spending the batch's retries).
+    pub(crate) return_on_throttle: bool,
+    /// Called after every attempt: its status (`None`: no answer), how long it took, and
+    /// whether its outcome is unknown (it may have reached the server: a timeout, a drop).
+    pub(crate) observe: &'a (dyn Fn(Option<u16>, Duration, bool) + Send + Sync),
+}
+
 struct Inner {
     config: Config,
     /// The pooled connections, for methods safe to resend. Made at the first call, on the
@@ -243,10 +253,23 @@ impl Client {
         options: &CallOptions,
         secrets: &[&Secret],
     ) -> Result<Response<T>, Error> {
+        self.execute_hooked(name, spec, body, options, secrets, None).await
+    }
+
+    /// [`execute`](Self::execute) with the bulk engine's hooks (see [`Hooks`]).
+    pub(crate) async fn execute_hooked<T: DeserializeOwned, B: serde::Serialize + ?Sized>(
+        &self,
+        name: &str,
+        spec: Method,
+        body: &B,
+        options: &CallOptions,
+        secrets: &[&Secret],
+        hooks: Option<&Hooks<'_>>,
+    ) -> Result<Response<T>, Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| Error::validation(format!("could not encode the request as JSON: {e}")))?;
         let scrubber = Scrubber::new(secrets.iter().copied().chain(self.inner.config.secrets()));
-        let sent = self.send(name, spec, Bytes::from(bytes), options, &scrubber).await?;
+        let sent = self.send(name, spec, Bytes::from(bytes), options, &scrubber, hooks).await?;
         let value = decode(name, spec, &sent, &scrubber)?;
         let info = ResponseInfo {
             status: sent.status,
@@ -258,19 +281,10 @@ impl Client {
         Ok(Response { value, info })
     }
 
-    /// The retry loop. Returns the status, headers and body of a 2xx answer. Every error is
-    /// scrubbed ([`Error::scrubbed`]) as soon as it is made, before it is logged or kept.
-    async fn send(
-        &self,
-        name: &str,
-        spec: Method,
-        body: Bytes,
-        options: &CallOptions,
-        scrubber: &Scrubber,
-    ) -> Result<Answer, Error> {
+    /// `Err` (a validation error naming what is missing) when `name` needs credentials the
+    /// client does not have.
+    pub(crate) fn require_auth(&self, name: &str, spec: Method) -> Result<(), Error> {
         let cfg = &self.inner.config;
-        let timeout = options.timeout.unwrap_or(cfg.timeout);
-        validate_timeout(timeout, "timeout").map_err(|e| e.with_method(name))?;
         if spec.requires_auth && self.inner.auth.is_none() {
             let missing = match (&cfg.api_key, cfg.integration_id) {
                 (None, None) => "an API key and an integration id",
@@ -285,6 +299,24 @@ impl Client {
             ))
             .with_method(name));
         }
+        Ok(())
+    }
+
+    /// The retry loop. Returns the status, headers and body of a 2xx answer. Every error is
+    /// scrubbed ([`Error::scrubbed`]) as soon as it is made, before it is logged or kept.
+    async fn send(
+        &self,
+        name: &str,
+        spec: Method,
+        body: Bytes,
+        options: &CallOptions,
+        scrubber: &Scrubber,
+        hooks: Option<&Hooks<'_>>,
+    ) -> Result<Answer, Error> {
+        let cfg = &self.inner.config;
+        let timeout = options.timeout.unwrap_or(cfg.timeout);
+        validate_timeout(timeout, "timeout").map_err(|e| e.with_method(name))?;
+        self.require_auth(name, spec)?;
         let policy = Policy {
             max_retries: match options.max_retries {
                 Some(n) => crate::config::validate_retries(n).map_err(|e| e.with_method(name))?,
@@ -307,10 +339,14 @@ impl Client {
             attempt += 1;
             let started = Instant::now();
             let outcome = self.attempt(&url, spec, body.clone(), &trace, timeout).await;
-            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let latency = started.elapsed();
+            let elapsed_ms = latency.as_millis() as u64;
             let (failure, error, retry_after) = match outcome.and_then(|r| classify(spec, r, cfg, scrubber)) {
                 Ok(answer) => {
                     let status = answer.status;
+                    if let Some(h) = hooks {
+                        (h.observe)(Some(status), latency, false);
+                    }
                     tracing::debug!(target: "partly", method = name, attempt, status, elapsed_ms, trace_id = %trace.trace_id, "partly call succeeded");
                     return Ok(Answer {
                         attempts: attempt,
@@ -328,6 +364,13 @@ impl Client {
                 }
                 None => {
                     tracing::debug!(target: "partly", method = name, attempt, elapsed_ms, error = %err, trace_id = %trace.trace_id, "partly attempt failed")
+                }
+            }
+            if let Some(h) = hooks {
+                (h.observe)(err.status(), latency, failure == Failure::MaybeSent);
+                if h.return_on_throttle && err.status() == Some(429) {
+                    tracing::debug!(target: "partly", method = name, attempt, trace_id = %trace.trace_id, "partly call throttled, handed back to the bulk engine: {err}");
+                    return Err(err);
                 }
             }
             let decision = policy.decide(failure, spec.resend, attempt, retry_after);

@@ -49,8 +49,22 @@ pub mod defaults {
     pub const ERROR_FIELD_MAX: usize = 200;
     /// Identifiers per `tier1.prepare` request, as the API allows at most.
     pub const PREPARE_BATCH_MAX: usize = 100;
-    /// `prepare_all` requests in flight at once.
-    pub const PREPARE_CONCURRENCY: usize = 8;
+    /// `prepare_all`: the most requests in flight at once (`max_concurrency`); the adaptive
+    /// limiter stays at or below it.
+    pub const PREPARE_MAX_CONCURRENCY: usize = 32;
+    /// `prepare_all`: requests in flight at the start, before the limiter has seen an answer.
+    pub const PREPARE_INITIAL_CONCURRENCY: usize = 8;
+    /// `prepare_all`: how long a batch answered 429 waits before it is queued again when the
+    /// answer has no `Retry-After`; with one, it waits that long, up to [`RETRY_AFTER_MAX`].
+    pub const PREPARE_THROTTLE_WAIT: Duration = Duration::from_secs(1);
+    /// `prepare_all`: how often one batch may be answered 429 (each waited out and queued
+    /// again, without spending its retries) before it is reported failed with that 429, so a
+    /// server that throttles forever cannot hang a run that has no `deadline`.
+    pub const PREPARE_THROTTLE_REQUEUES_MAX: u32 = 60;
+    /// `prepare_all` with a `checkpoint`: the most time between two writes of the file.
+    pub const PREPARE_CHECKPOINT_INTERVAL: Duration = Duration::from_millis(500);
+    /// `prepare_all`: the lowest request rate the limiter backs off to (requests per second).
+    pub const PREPARE_MIN_RATE: f64 = 0.5;
     /// Environment variable with the API key.
     pub const ENV_API_KEY: &str = "PARTLY_API_KEY";
     /// Environment variable with the integration id.

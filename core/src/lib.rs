@@ -52,6 +52,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod bulk;
 mod client;
 pub mod config;
 pub mod diagnostics;
@@ -71,7 +72,10 @@ mod secret;
 pub mod shapes;
 mod trace;
 
-pub use api::{PrepareAllOptions, PrepareBatch, PrepareProgress, PrepareReport, ProgressCallback};
+pub use bulk::{
+    BatchCallback, BulkItem, InputError, OptionNaming, PrepareAllOptions, PrepareBatch, PrepareFailure,
+    PrepareProgress, PrepareReport, ProgressCallback,
+};
 pub use client::{CallOptions, Client, Response, ResponseInfo};
 pub use config::{ClientBuilder, Config, SdkIdentity};
 pub use diagnostics::{diagnostics, Diagnostics};

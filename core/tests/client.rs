@@ -298,13 +298,14 @@ async fn prepare_all_1050_in_11_requests_none_lost_or_duplicated() {
     let seen: Arc<Mutex<Vec<PrepareProgress>>> = Arc::default();
     let seen2 = seen.clone();
     let opts = PrepareAllOptions {
-        concurrency: 4,
+        max_concurrency: 4,
         on_progress: Some(Arc::new(move |p| seen2.lock().unwrap().push(p))),
         ..Default::default()
     };
     let report = c.tier1().prepare_all(ids, opts).await.unwrap();
     assert_eq!((report.total, report.accepted, report.failed), (1050, 1050, 0));
-    assert_eq!(report.batches.len(), 11);
+    assert_eq!(report.requests, 11);
+    assert!(report.failures().is_empty(), "accepted identifiers are counted, not kept");
     let reqs = requests_for(&mock, "tier1.prepare");
     assert_eq!(reqs.len(), 11);
     let mut all = Vec::new();
@@ -318,8 +319,9 @@ async fn prepare_all_1050_in_11_requests_none_lost_or_duplicated() {
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), 1050, "nothing lost");
     let progress = seen.lock().unwrap();
-    assert_eq!(progress.len(), 11);
-    assert!(progress.windows(2).all(|w| w[0].done < w[1].done), "progress only moves forward");
+    assert_eq!(progress.len(), 12, "one per request, and the final one");
+    assert!(progress.windows(2).all(|w| w[0].done <= w[1].done), "progress only moves forward");
+    assert_eq!(progress[0].total, Some(1050));
     assert_eq!(progress.last().unwrap().done, 1050);
 }
 
@@ -333,34 +335,45 @@ async fn prepare_all_accounts_for_failed_batches() {
     ))
     .unwrap();
     let ids: Vec<VehicleIdentifier> = (0..250).map(|i| VehicleIdentifier::chassis_number(format!("V{i}"))).collect();
-    let report = c.tier1().prepare_all(ids, PrepareAllOptions { concurrency: 1, ..Default::default() }).await.unwrap();
+    let report =
+        c.tier1().prepare_all(ids, PrepareAllOptions { max_concurrency: 1, ..Default::default() }).await.unwrap();
     assert_eq!(report.total, 250);
     assert_eq!(report.accepted + report.failed, 250);
     assert_eq!(report.failed, 200, "the first two batches of 100 failed");
-    let failures: Vec<_> = report.failures().collect();
+    let failures = report.failures();
     assert_eq!(failures.len(), 200);
-    assert_eq!(failures[0].0, 0);
-    assert_eq!(failures[0].2.kind(), ErrorKind::BadRequest);
+    assert_eq!(failures[0].index, 0);
+    assert_eq!(failures[0].error.kind(), ErrorKind::BadRequest);
     assert!(!report.is_success());
 }
 
 #[tokio::test]
-async fn prepare_all_validates_before_sending() {
+async fn prepare_all_validates_options_before_sending_and_reports_a_bad_identifier() {
     let mock = mock().await;
     let c = client(&mock);
+    for (opts, needle) in [
+        (PrepareAllOptions { batch_size: 101, ..Default::default() }, "batch_size must be 1 to 100"),
+        (PrepareAllOptions { batch_size: 0, ..Default::default() }, "batch_size must be 1 to 100"),
+        (PrepareAllOptions { max_concurrency: 0, ..Default::default() }, "max_concurrency must be at least 1"),
+        (PrepareAllOptions { max_rate: Some(-1.0), ..Default::default() }, "max_rate must be a positive number"),
+        (PrepareAllOptions { deadline: Some(Duration::ZERO), ..Default::default() }, "deadline must be longer"),
+    ] {
+        let err = c.tier1().prepare_all(vec![VehicleIdentifier::from("A")], opts).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Validation);
+        assert!(err.message().contains(needle), "{err} lacks {needle}");
+    }
+    assert!(mock.requests().is_empty());
+    // A bad identifier deep in the input is reported at its index; the run goes on.
     let mut ids: Vec<VehicleIdentifier> =
         (0..150).map(|i| VehicleIdentifier::chassis_number(format!("V{i}"))).collect();
     ids[120] = VehicleIdentifier::chassis_number(" ");
-    let err = c.tier1().prepare_all(ids, PrepareAllOptions::default()).await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Validation);
-    assert!(err.message().contains("identifiers[120]"), "{err}");
-    let err = c
-        .tier1()
-        .prepare_all(vec!["A".into()], PrepareAllOptions { batch_size: 101, ..Default::default() })
-        .await
-        .unwrap_err();
-    assert!(err.message().contains("batch_size"), "{err}");
-    assert!(mock.requests().is_empty());
+    let report = c.tier1().prepare_all(ids, PrepareAllOptions::default()).await.unwrap();
+    assert_eq!((report.total, report.accepted, report.failed), (150, 149, 1));
+    let f = &report.failures()[0];
+    assert_eq!(f.index, 120);
+    assert_eq!(f.error.kind(), ErrorKind::Validation);
+    assert!(f.error.message().contains("identifiers[120]: chassis_number is empty"), "{}", f.error);
+    assert_eq!(mock.prepared_identifiers(), 149);
 }
 
 #[tokio::test]
@@ -403,7 +416,7 @@ async fn validation_errors_name_the_problem_and_send_nothing() {
     let e = c
         .tier1()
         .prepare_all(
-            vec!["A".into()],
+            vec![VehicleIdentifier::from("A")],
             PrepareAllOptions { call: CallOptions::default().max_retries(99), ..Default::default() },
         )
         .await

@@ -97,3 +97,21 @@ def test_the_sdist_backend_delegates_to_maturin_with_cargo(monkeypatch: pytest.M
         assert os.environ["MATURIN_NO_INSTALL_RUST"] == "1"
     finally:
         sys.path.remove(str(ROOT / "bindings-python" / "build_backend"))
+
+
+def test_crates_are_published_in_dependency_order_with_the_command_line() -> None:
+    published = re.findall(r"cargo publish -p ([\w-]+)", WORKFLOW)
+    assert published == list(dist.CRATES) == ["partly-wire", "partly-mock", "partly", "partly-cli"]
+    members = re.search(r"members = \[([^\]]*)\]", (ROOT / "Cargo.toml").read_text())
+    assert members and '"cli"' in members.group(1)
+
+
+def test_every_install_ships_the_partly_command() -> None:
+    pkg = json.loads((ROOT / "bindings-node" / "package.json").read_text())
+    assert pkg["bin"] == {"partly": "bin/partly.js"}
+    assert "bin/partly.js" in pkg["files"]
+    assert (ROOT / "bindings-node" / "bin" / "partly.js").read_text().startswith("#!/usr/bin/env node\n")
+    pyproject = (ROOT / "bindings-python" / "pyproject.toml").read_text()
+    assert '[project.scripts]\npartly = "partly._cli:main"' in pyproject
+    cli = (ROOT / "cli" / "Cargo.toml").read_text()
+    assert '[[bin]]\nname = "partly"' in cli

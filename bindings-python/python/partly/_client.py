@@ -3,16 +3,35 @@ keyword arguments, over the same Rust core (``partly._native``)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import uuid
 from types import TracebackType
-from typing import Any, Callable, List, Literal, Mapping, Optional, Sequence, Type, TypedDict, Union, cast
+from typing import (
+    Any,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Type,
+    TypedDict,
+    Union,
+    cast,
+)
 
 from . import _native
 from ._response_info import AsyncWithResponseInfo, WithResponseInfo
 from .models import (
     InstallResult,
     Job,
+    PrepareBatch,
     PrepareProgress,
     PrepareReport,
     PrepareResult,
@@ -28,6 +47,9 @@ environment's (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` with ``NO_PROXY``, e
 PathLike = Union[str, "os.PathLike[str]"]
 IfExistsWord = Literal["update", "replace"]
 ProgressCallback = Callable[[PrepareProgress], object]
+BatchCallback = Callable[[PrepareBatch], object]
+Identifiers = Union[Iterable[VehicleIdentifier], Iterable[Any]]
+AsyncIdentifiers = Union[Iterable[Any], AsyncIterable[Any]]
 
 DEFAULT_TIMEOUT: float = _native.DEFAULT_TIMEOUT
 """Timeout of one attempt (connect, request, headers and whole body), in seconds."""
@@ -260,30 +282,90 @@ class Tier1:
 
     def prepare_all(
         self,
-        identifiers: Sequence[VehicleIdentifier],
+        identifiers: Identifiers,
         *,
         batch_size: Optional[int] = None,
-        concurrency: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        max_rate: Optional[float] = None,
+        deadline: Optional[float] = None,
+        checkpoint: Optional[PathLike] = None,
         on_progress: Optional[ProgressCallback] = None,
+        on_batch: Optional[BatchCallback] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        adaptive: Optional[bool] = None,
     ) -> PrepareReport:
-        """Queues any number of vehicles: requests of at most ``batch_size`` (default 100)
-        identifiers, ``concurrency`` (default 8) in flight, each with the usual retries.
+        """Queues any number of vehicles from any iterable (a list, a generator), read as the
+        run needs more, never all at once: requests of ``batch_size`` (default 100) identifiers,
+        the number in flight adapted to what the server allows (429/503, latency) within
+        ``max_concurrency`` (default 32) and ``max_rate`` (requests/s). A 429 is waited out and
+        its batch queued again without spending its retries.
 
-        ``on_progress(PrepareProgress)`` is called on this thread after each request settles; an
-        exception from it stops the run and propagates. A request that still fails is recorded
-        in the report with its error and the run goes on: check ``report.ok`` and
-        ``report.failures()``. Raises only for bad input, before anything is sent."""
+        ``deadline`` (seconds) ends the run: whatever was not accepted by then is reported failed.
+        ``checkpoint`` (a file path) records what was accepted: running the same input again with
+        it sends only the rest. ``on_progress(PrepareProgress)`` and ``on_batch(PrepareBatch)`` are
+        called on this thread after each request; an exception from them (or from the iterator)
+        stops the run and propagates. A bad item or a request that still fails is recorded in the
+        report and the run goes on: check ``report.ok`` and ``report.failures()``. Raises only for
+        bad options, before anything is sent."""
         report = self._native.tier1_prepare_all(
             identifiers,
             batch_size=batch_size,
-            concurrency=concurrency,
+            max_concurrency=max_concurrency,
+            max_rate=max_rate,
+            deadline=deadline,
+            checkpoint=checkpoint,
+            adaptive=adaptive,
             on_progress=on_progress,
+            on_batch=_batch_callback(on_batch),
             timeout=timeout,
             max_retries=max_retries,
         )
         return PrepareReport._from_native(report)
+
+
+def _batch_callback(on_batch: Optional[BatchCallback]) -> Optional[Callable[[Mapping[str, Any]], object]]:
+    if on_batch is None or not callable(on_batch):
+        return on_batch  # the native side names a non-callable
+    return lambda d: on_batch(PrepareBatch._from_native(d))
+
+
+_PUMP_CHUNK = 1000
+
+
+def _pump_async(ait: AsyncIterator[Any], loop: asyncio.AbstractEventLoop) -> Iterator[Any]:
+    """A blocking iterator over an async iterator, for the worker thread that runs
+    ``prepare_all``: it asks the event loop for the next items, ``_PUMP_CHUNK`` at a time."""
+
+    async def take() -> List[Any]:
+        out: List[Any] = []
+        try:
+            while len(out) < _PUMP_CHUNK:
+                out.append(await ait.__anext__())
+        except StopAsyncIteration:
+            out.append(_END)
+        return out
+
+    while True:
+        chunk = asyncio.run_coroutine_threadsafe(take(), loop).result()
+        for item in chunk:
+            if item is _END:
+                return
+            yield item
+
+
+_END = object()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop, cb: Optional[Callable[[Any], object]]) -> Optional[Callable[[Any], None]]:
+    """``cb`` run on the event loop (with ``call_soon_threadsafe``) instead of the worker thread."""
+    if cb is None:
+        return None
+
+    def run(value: Any) -> None:
+        loop.call_soon_threadsafe(cb, value)
+
+    return run
 
 
 class Integrations:
@@ -475,24 +557,67 @@ class AsyncTier1:
 
     async def prepare_all(
         self,
-        identifiers: Sequence[VehicleIdentifier],
+        identifiers: AsyncIdentifiers,
         *,
         batch_size: Optional[int] = None,
-        concurrency: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        max_rate: Optional[float] = None,
+        deadline: Optional[float] = None,
+        checkpoint: Optional[PathLike] = None,
         on_progress: Optional[ProgressCallback] = None,
+        on_batch: Optional[BatchCallback] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
+        adaptive: Optional[bool] = None,
     ) -> PrepareReport:
-        """Queues any number of vehicles; see :meth:`Tier1.prepare_all`. ``on_progress`` is
-        called on the event loop (an exception from it goes to the loop's exception handler)."""
-        report = await self._native.tier1_prepare_all_async(
-            identifiers,
-            batch_size=batch_size,
-            concurrency=concurrency,
-            on_progress=on_progress,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
+        """Queues any number of vehicles from any iterable or async iterable; see
+        :meth:`Tier1.prepare_all`. The run waits on a worker thread (the loop stays free); an
+        async iterable is read on the loop, a chunk at a time as the run needs more.
+        ``on_progress`` and ``on_batch`` are called on the event loop (an exception from them goes
+        to the loop's exception handler). Cancelling the task stops the run at the next request."""
+        loop = asyncio.get_running_loop()
+        source: Any = identifiers
+        if hasattr(identifiers, "__aiter__"):
+            source = _pump_async(cast(AsyncIterable[Any], identifiers).__aiter__(), loop)
+        cancelled = threading.Event()
+
+        def check(value: Any, cb: Optional[Callable[[Any], None]]) -> None:
+            if cancelled.is_set():
+                raise asyncio.CancelledError()
+            if cb is not None:
+                cb(value)
+
+        progress = _on_loop(loop, on_progress)
+        batch = _on_loop(loop, on_batch)
+        native_batch = None if on_batch is None else (lambda d: check(PrepareBatch._from_native(d), batch))
+
+        def run() -> Mapping[str, Any]:
+            return cast(
+                Mapping[str, Any],
+                self._native.tier1_prepare_all(
+                    source,
+                    batch_size=batch_size,
+                    max_concurrency=max_concurrency,
+                    max_rate=max_rate,
+                    deadline=deadline,
+                    checkpoint=checkpoint,
+                    adaptive=adaptive,
+                    # Always a progress callback: it is where a cancelled task stops the run. A
+                    # callback that is not callable goes as it is: the native side names it.
+                    on_progress=(lambda p: check(p, progress))
+                    if on_progress is None or callable(on_progress)
+                    else on_progress,
+                    on_batch=native_batch if on_batch is None or callable(on_batch) else on_batch,
+                    timeout=timeout,
+                    max_retries=max_retries,
+                ),
+            )
+
+        try:
+            report = await loop.run_in_executor(None, run)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         return PrepareReport._from_native(report)
 
 

@@ -8,6 +8,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Iterable,
     List,
     Literal,
     Mapping,
@@ -28,6 +29,7 @@ __all__ = [
     "verify_state",
     "shapes",
     "generate_state",
+    "run_cli",
     "VERSION",
     "CORE_VERSION",
     "API_VERSION",
@@ -36,7 +38,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_BATCH_SIZE",
-    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_CONCURRENCY",
     "DEMO_API_KEY",
     "DEMO_INTEGRATION_ID",
     "DEMO_CLIENT_ID",
@@ -61,7 +63,7 @@ DEFAULT_AUTHORIZE_URL: str
 DEFAULT_TIMEOUT: float
 DEFAULT_MAX_RETRIES: int
 DEFAULT_BATCH_SIZE: int
-DEFAULT_CONCURRENCY: int
+DEFAULT_MAX_CONCURRENCY: int
 
 DEMO_API_KEY: str
 DEMO_INTEGRATION_ID: str
@@ -178,24 +180,19 @@ class Client:
     ) -> Awaitable[Dict[str, Any]]: ...
     def tier1_prepare_all(
         self,
-        identifiers: Sequence[_Identifier],
+        identifiers: Iterable[Any],
         *,
         batch_size: Optional[int] = None,
-        concurrency: Optional[int] = None,
+        max_concurrency: Optional[int] = None,
+        max_rate: Optional[float] = None,
+        deadline: Optional[float] = None,
+        checkpoint: Optional[Union[str, os.PathLike[str]]] = None,
+        adaptive: Optional[bool] = None,
         on_progress: Optional[_Progress] = None,
+        on_batch: Optional[Callable[[Dict[str, Any]], object]] = None,
         timeout: Optional[float] = None,
         max_retries: Optional[int] = None,
     ) -> Dict[str, Any]: ...
-    def tier1_prepare_all_async(
-        self,
-        identifiers: Sequence[_Identifier],
-        *,
-        batch_size: Optional[int] = None,
-        concurrency: Optional[int] = None,
-        on_progress: Optional[_Progress] = None,
-        timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-    ) -> Awaitable[Dict[str, Any]]: ...
     @overload
     def integrations_insert(
         self,
@@ -259,6 +256,8 @@ class MockServer:
         tls: Optional[bool] = None,
         http1_only: Optional[bool] = None,
         redirect_urls: Optional[Sequence[str]] = None,
+        rate_limit: Optional[float] = None,
+        rate_burst: Optional[int] = None,
     ) -> MockServer: ...
     @property
     def url(self) -> str: ...
@@ -275,6 +274,8 @@ class MockServer:
     def clear_faults(self) -> None: ...
     def requests(self) -> List[Dict[str, Any]]: ...
     def prepared_identifiers(self) -> int: ...
+    def prepared_stats(self) -> Dict[str, int]: ...
+    def set_rate_limit(self, rate_limit: Optional[float], rate_burst: Optional[int] = None) -> None: ...
     def reset(self) -> None: ...
     def close(self) -> None: ...
 
@@ -288,4 +289,5 @@ def authorize_url(
 def verify_state(expected: object, received: object) -> bool: ...
 def shapes() -> List[Dict[str, Any]]: ...
 def generate_state() -> str: ...
+def run_cli(argv: List[str]) -> int: ...
 def parse_callback(url_or_query: str, expected_state: str) -> Tuple[Optional[str], Optional[str], Optional[str]]: ...

@@ -197,18 +197,30 @@ class PrepareResult(_Model):
 class PrepareProgress:
     """Progress of a ``prepare_all`` run, reported after every request settles."""
 
-    total: int
-    """Identifiers in the whole run."""
+    total: Optional[int]
+    """Identifiers in the whole input when known in advance (a list); ``None`` for a generator."""
+    read: int
+    """Identifiers read from the input so far."""
     done: int
-    """Identifiers whose request has settled (accepted + failed)."""
+    """Identifiers settled: accepted + failed + skipped."""
     accepted: int
     """Identifiers accepted by the server."""
     failed: int
-    """Identifiers whose request failed."""
-    batches_done: int
-    """Requests settled."""
-    batches_total: int
-    """Requests in the whole run."""
+    """Identifiers that failed (bad input, a failed request, the deadline)."""
+    skipped: int
+    """Identifiers skipped: the checkpoint records them as accepted by an earlier run."""
+    in_flight: int
+    """Requests in flight now."""
+    concurrency: int
+    """The adaptive limiter's current concurrency limit."""
+    rate: Optional[float]
+    """The limiter's current request rate (requests/s), once it has one."""
+    throttled: int
+    """Answers 429/503 seen so far."""
+    requests: int
+    """Requests sent so far (retries and requeues included)."""
+    elapsed: float
+    """Seconds since the run started."""
 
 
 def _error_dict(e: Optional[PartlyError]) -> Optional[Dict[str, Any]]:
@@ -224,21 +236,30 @@ def _error_dict(e: Optional[PartlyError]) -> Optional[Dict[str, Any]]:
 
 
 class PrepareBatch:
-    """One request of a ``prepare_all`` run."""
+    """One settled request of a ``prepare_all`` run, given to ``on_batch``."""
 
-    __slots__ = ("offset", "identifiers", "error")
+    __slots__ = ("indices", "identifiers", "error", "throttled")
 
-    offset: int
-    """Index of the batch's first identifier in the input."""
+    indices: List[int]
+    """The input index of each identifier."""
     identifiers: List[Dict[str, Any]]
-    """The identifiers the request carried, in input order, as sent (``{"chassis_number": ...}``)."""
+    """The identifiers the request carried, as sent (``{"chassis_number": ...}``)."""
     error: Optional[PartlyError]
     """``None`` when the server accepted them; the request's error otherwise."""
+    throttled: int
+    """Times it was answered 429 and queued again."""
 
-    def __init__(self, offset: int, identifiers: List[Dict[str, Any]], error: Optional[PartlyError]) -> None:
-        self.offset = offset
+    def __init__(
+        self, indices: List[int], identifiers: List[Dict[str, Any]], error: Optional[PartlyError], throttled: int = 0
+    ) -> None:
+        self.indices = indices
         self.identifiers = identifiers
         self.error = error
+        self.throttled = throttled
+
+    @classmethod
+    def _from_native(cls, d: Mapping[str, Any]) -> PrepareBatch:
+        return cls(d["indices"], d["identifiers"], d["error"], d["throttled"])
 
     @property
     def ok(self) -> bool:
@@ -248,80 +269,97 @@ class PrepareBatch:
     def to_dict(self) -> Dict[str, Any]:
         """The batch as plain values (the error as its class name, message and fields)."""
         return {
-            "offset": self.offset,
+            "indices": list(self.indices),
             "identifiers": copy.deepcopy(self.identifiers),
             "error": _error_dict(self.error),
+            "throttled": self.throttled,
         }
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, PrepareBatch):
-            return NotImplemented
-        return self.to_dict() == other.to_dict()
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         err = f", error={self.error!r}" if self.error is not None else ""
-        return f"PrepareBatch(offset={self.offset}, identifiers=<{len(self.identifiers)}>{err})"
+        first = self.indices[0] if self.indices else "-"
+        return f"PrepareBatch(first_index={first}, identifiers=<{len(self.identifiers)}>{err})"
+
+
+@dataclass(frozen=True)
+class PrepareFailure:
+    """An identifier ``prepare_all`` could not get accepted."""
+
+    index: int
+    """Its index in the input (counting every item read, bad ones included)."""
+    identifier: Optional[Dict[str, Any]]
+    """The identifier (as sent), when the item was one."""
+    given: Optional[str]
+    """``repr`` of the item, when it was not an identifier."""
+    error: PartlyError
+    """Why: the request's error, a ``ValidationError`` for a bad item, a ``TimeoutError`` when
+    the run's deadline passed."""
 
 
 class PrepareReport:
-    """The outcome of ``prepare_all``: every identifier is in exactly one batch, accepted or
-    failed with the error of its request."""
+    """The outcome of ``prepare_all``: totals for every identifier read, and each failed one.
+    Accepted identifiers are counted, not kept (memory grows only with failures)."""
 
-    __slots__ = ("total", "accepted", "failed", "batches")
+    __slots__ = (
+        "ok",
+        "total",
+        "accepted",
+        "failed",
+        "skipped",
+        "duplicates_possible",
+        "throttled",
+        "requests",
+        "elapsed",
+        "deadline_reached",
+        "concurrency",
+        "_failures",
+    )
 
+    ok: bool
+    """Whether every identifier read was accepted (now or, per the checkpoint, earlier)."""
     total: int
-    """Identifiers in the run."""
+    """Identifiers read: ``accepted + failed + skipped``."""
     accepted: int
     """Identifiers accepted."""
     failed: int
-    """Identifiers whose request failed."""
-    batches: List[PrepareBatch]
-    """Every request, in input order."""
+    """Identifiers not accepted (each is in :meth:`failures`)."""
+    skipped: int
+    """Identifiers skipped: the checkpoint records them as accepted by an earlier run."""
+    duplicates_possible: int
+    """Identifiers sent again after an attempt with an unknown outcome (harmless duplicates)."""
+    throttled: int
+    """Answers 429/503 seen (each waited out; a 429 does not spend a batch's retries)."""
+    requests: int
+    """Requests sent."""
+    elapsed: float
+    """Seconds the run took."""
+    deadline_reached: bool
+    """Whether the ``deadline`` ended the run."""
+    concurrency: int
+    """The limiter's concurrency limit at the end."""
 
-    def __init__(self, total: int, accepted: int, failed: int, batches: List[PrepareBatch]) -> None:
-        self.total = total
-        self.accepted = accepted
-        self.failed = failed
-        self.batches = batches
+    def __init__(self, d: Mapping[str, Any]) -> None:
+        for name in self.__slots__[:-1]:
+            setattr(self, name, d[name])
+        self._failures = [PrepareFailure(f["index"], f["identifier"], f["given"], f["error"]) for f in d["failures"]]
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> PrepareReport:
-        return cls(
-            total=d["total"],
-            accepted=d["accepted"],
-            failed=d["failed"],
-            batches=[PrepareBatch(b["offset"], b["identifiers"], b["error"]) for b in d["batches"]],
-        )
+        return cls(d)
 
-    @property
-    def ok(self) -> bool:
-        """Whether every identifier was accepted."""
-        return self.failed == 0
-
-    def failed_batches(self) -> List[PrepareBatch]:
-        """The requests that failed."""
-        return [b for b in self.batches if b.error is not None]
-
-    def failures(self) -> List[Tuple[int, Dict[str, Any], PartlyError]]:
-        """``(input index, identifier, error)`` of every identifier not accepted, so that you can
-        retry exactly those."""
-        out: List[Tuple[int, Dict[str, Any], PartlyError]] = []
-        for b in self.batches:
-            if b.error is not None:
-                for i, ident in enumerate(b.identifiers):
-                    out.append((b.offset + i, ident, b.error))
-        return out
+    def failures(self) -> List[PrepareFailure]:
+        """Every identifier not accepted (``index``, ``identifier``, ``given``, ``error``), so
+        that you can retry exactly those."""
+        return list(self._failures)
 
     def to_dict(self) -> Dict[str, Any]:
         """The report as plain values."""
-        return {
-            "total": self.total,
-            "accepted": self.accepted,
-            "failed": self.failed,
-            "batches": [b.to_dict() for b in self.batches],
-        }
+        d: Dict[str, Any] = {name: getattr(self, name) for name in self.__slots__[:-1]}
+        d["failures"] = [
+            {"index": f.index, "identifier": f.identifier, "given": f.given, "error": _error_dict(f.error)}
+            for f in self._failures
+        ]
+        return d
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PrepareReport):
@@ -332,8 +370,9 @@ class PrepareReport:
 
     def __repr__(self) -> str:
         return (
-            f"PrepareReport(total={self.total}, accepted={self.accepted}, failed={self.failed}, "
-            f"batches=<{len(self.batches)}>)"
+            f"PrepareReport(ok={self.ok}, total={self.total}, accepted={self.accepted}, failed={self.failed}, "
+            f"skipped={self.skipped}, throttled={self.throttled}, requests={self.requests}, "
+            f"elapsed={self.elapsed:.3f}, deadline_reached={self.deadline_reached})"
         )
 
 

@@ -120,7 +120,10 @@ class MockServer:
     through ``ca_bundle``); HTTP/2 is offered over TLS unless ``http1_only=True``.
     ``redirect_urls`` are registered for the demo client: its OAuth authorize page
     (:attr:`authorize_endpoint`) sends the browser back only to one of them, exactly as written
-    (:meth:`register_redirect_url` adds more)."""
+    (:meth:`register_redirect_url` adds more). ``rate_limit`` (requests/s, a token bucket with
+    a burst of ``rate_burst``, by default a tenth of a second's worth) answers calls above it
+    with 429, ``Retry-After: 1`` and ``{"type": "rate_limited"}``, as the API's gateway does: to
+    rehearse a throttled ``prepare_all`` (:meth:`set_rate_limit` changes it while it runs)."""
 
     def __init__(
         self,
@@ -129,9 +132,16 @@ class MockServer:
         tls: bool = False,
         http1_only: bool = False,
         redirect_urls: Sequence[str] = (),
+        rate_limit: Optional[float] = None,
+        rate_burst: Optional[int] = None,
     ) -> None:
         self._native = _native.MockServer(
-            latency=latency, tls=tls, http1_only=http1_only, redirect_urls=list(redirect_urls)
+            latency=latency,
+            tls=tls,
+            http1_only=http1_only,
+            redirect_urls=list(redirect_urls),
+            rate_limit=rate_limit,
+            rate_burst=rate_burst,
         )
 
     @property
@@ -253,6 +263,16 @@ class MockServer:
     def prepared_identifiers(self) -> int:
         """How many vehicle identifiers ``tier1.prepare`` has queued since the last reset."""
         return self._native.prepared_identifiers()
+
+    def prepared_stats(self) -> Dict[str, int]:
+        """``{"identifiers", "distinct", "duplicates"}`` that ``tier1.prepare`` has accepted since
+        the last reset (``duplicates``: accepted more than once)."""
+        return self._native.prepared_stats()
+
+    def set_rate_limit(self, rate_limit: Optional[float], rate_burst: Optional[int] = None) -> None:
+        """Sets the rate limit (requests/s; the burst defaults to a tenth of a second's worth) or,
+        with ``None``, lifts it."""
+        self._native.set_rate_limit(rate_limit, rate_burst)
 
     def reset(self) -> None:
         """Clears faults and the request log and restores the seeded data."""

@@ -32,6 +32,7 @@ mod authorize;
 mod body;
 mod fault;
 mod methods;
+mod rate;
 mod server;
 mod state;
 mod tls;
@@ -107,6 +108,32 @@ pub struct MockConfig {
     /// Close a keep-alive connection when no next request starts within this time of the last
     /// answer (as servers and proxies do, some after a millisecond). Default: never.
     pub idle_timeout: Option<Duration>,
+    /// The gateway's rate limit, in requests per second over every API method (a token bucket);
+    /// above it, 429 with `Retry-After: 1` and `{"type": "rate_limited", ..}`. Default: none.
+    /// Changeable while it runs ([`MockServer::set_rate_limit`], `POST /__mock/rate_limit`).
+    pub rate_limit: Option<f64>,
+    /// The bucket's burst (default: a tenth of a second's worth of `rate_limit`, at least 1).
+    pub rate_burst: Option<u32>,
+}
+
+/// What `tier1.prepare` has accepted since the last reset (`GET /__mock/prepared`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedStats {
+    /// Identifiers accepted, counting repeats.
+    pub identifiers: u64,
+    /// Distinct identifiers accepted.
+    pub distinct: u64,
+    /// `identifiers - distinct`: identifiers accepted more than once.
+    pub duplicates: u64,
+}
+
+/// The rate limit in force (`GET /__mock/rate_limit`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests per second.
+    pub rps: f64,
+    /// The burst.
+    pub burst: u32,
 }
 
 /// An access code minted by the mock, with the client credentials to trade it.
@@ -167,6 +194,10 @@ impl MockServer {
             authorize::check_redirect_url(url)
                 .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
         }
+        if let Some(rate) = config.rate_limit {
+            rate::check(rate, config.rate_burst)
+                .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        }
         let shared = Arc::new(server::Shared::new(
             config.latency,
             config.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
@@ -174,6 +205,11 @@ impl MockServer {
             config.redirect_urls.clone(),
             config.idle_timeout,
         ));
+        if let Some(rate) = config.rate_limit {
+            shared
+                .set_rate_limit(Some((rate, config.rate_burst)))
+                .map_err(|why| std::io::Error::new(std::io::ErrorKind::InvalidInput, why))?;
+        }
         let tls = match config.tls {
             true => Some(tls::identity(host, config.ca_file.as_deref(), config.http1_only)?),
             false => None,
@@ -251,8 +287,29 @@ impl MockServer {
         lock(&self.shared.state).prepared()
     }
 
+    /// Distinct and repeated identifiers `tier1.prepare` has accepted since the last reset.
+    pub fn prepared_stats(&self) -> PreparedStats {
+        lock(&self.shared.state).prepared_stats()
+    }
+
+    /// Sets (`Some(rps, burst)`) or lifts (`None`) the rate limit; `Err` with the reason when
+    /// the rate is not a positive number or the burst is 0. The bucket starts full.
+    pub fn set_rate_limit(&self, limit: Option<(f64, Option<u32>)>) -> Result<(), String> {
+        self.shared.set_rate_limit(limit)
+    }
+
+    /// The rate limit in force.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.shared.rate_limit()
+    }
+
+    /// Calls the rate limit has answered with 429 since the start.
+    pub fn rate_limited(&self) -> u64 {
+        self.shared.rate_refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Clears faults and the request log and restores the seeded state (unanswered consent
-    /// pages are dropped; registered redirect URLs are kept).
+    /// pages are dropped; registered redirect URLs and the rate limit are kept).
     pub fn reset(&self) {
         self.shared.reset();
     }

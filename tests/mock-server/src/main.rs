@@ -1,5 +1,5 @@
 //! `partly-mock [--host 127.0.0.1] [--port 0] [--latency-ms N] [--log-capacity N] [--chaos-rate R]
-//! [--idle-timeout-ms N] [--tls [--http1-only] [--ca-file PATH]] [--redirect-url URL]...`
+//! [--idle-timeout-ms N] [--rate-limit RPS [--rate-burst N]] [--tls [--http1-only] [--ca-file PATH]] [--redirect-url URL]...`
 //!
 //! Prints `listening on http://HOST:PORT` once ready (with `--tls`: `listening on
 //! https://HOST:PORT`, then `ca certificate PATH`); stops on SIGTERM or Ctrl-C.
@@ -44,6 +44,13 @@ struct Args {
     /// only to these (exact match). Repeat it for more.
     #[arg(long = "redirect-url", value_name = "URL")]
     redirect_urls: Vec<String>,
+    /// The gateway's rate limit in requests per second (a token bucket over every API method);
+    /// above it, 429 with `Retry-After: 1`.
+    #[arg(long, value_name = "RPS")]
+    rate_limit: Option<f64>,
+    /// With --rate-limit: the bucket's burst (default: a tenth of a second's worth, at least 1).
+    #[arg(long, value_name = "N", requires = "rate_limit")]
+    rate_burst: Option<u32>,
     /// Close a keep-alive connection idle this many milliseconds after an answer.
     #[arg(long)]
     idle_timeout_ms: Option<u64>,
@@ -73,6 +80,8 @@ async fn run(args: Args) -> ExitCode {
         ca_file: args.ca_file.clone(),
         redirect_urls: args.redirect_urls,
         idle_timeout: args.idle_timeout_ms.map(Duration::from_millis),
+        rate_limit: args.rate_limit,
+        rate_burst: args.rate_burst,
     };
     // Install the signal handlers before announcing readiness, so a SIGTERM sent right
     // after the line is read stops the server cleanly instead of killing it.
@@ -86,7 +95,8 @@ async fn run(args: Args) -> ExitCode {
     let server = match MockServer::start(config).await {
         Ok(server) => server,
         Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
-            eprintln!("partly-mock: --redirect-url: {e}");
+            let option = if e.to_string().starts_with("rate") { "--rate-limit" } else { "--redirect-url" };
+            eprintln!("partly-mock: {option}: {e}");
             return ExitCode::FAILURE;
         }
         Err(e) => {

@@ -59,6 +59,10 @@ pub(crate) struct Shared {
     pub(crate) consents: Mutex<HashMap<String, authorize::Pending>>,
     conn_seq: AtomicU64,
     idle_timeout: Option<Duration>,
+    /// The gateway's rate limit (rate.rs), if any.
+    rate: Mutex<Option<crate::rate::Bucket>>,
+    /// Calls answered 429 by the rate limit.
+    pub(crate) rate_refused: AtomicU64,
 }
 
 impl Shared {
@@ -85,6 +89,8 @@ impl Shared {
             consents: Mutex::new(HashMap::new()),
             conn_seq: AtomicU64::new(0),
             idle_timeout,
+            rate: Mutex::new(None),
+            rate_refused: AtomicU64::new(0),
         }
     }
 
@@ -96,6 +102,31 @@ impl Shared {
             urls.push(url.to_owned());
         }
         Ok(())
+    }
+
+    pub(crate) fn set_rate_limit(&self, limit: Option<(f64, Option<u32>)>) -> Result<(), String> {
+        let bucket = match limit {
+            Some((rate, burst)) => {
+                crate::rate::check(rate, burst)?;
+                Some(crate::rate::Bucket::new(rate, burst))
+            }
+            None => None,
+        };
+        *lock(&self.rate) = bucket;
+        Ok(())
+    }
+
+    pub(crate) fn rate_limit(&self) -> Option<crate::RateLimit> {
+        lock(&self.rate).as_ref().map(|b| crate::RateLimit { rps: b.rate(), burst: b.burst() })
+    }
+
+    /// Whether the rate limit lets one more API call through (always, without a limit).
+    fn admit(&self) -> bool {
+        let admitted = lock(&self.rate).as_mut().is_none_or(|b| b.take());
+        if !admitted {
+            self.rate_refused.fetch_add(1, Ordering::Relaxed);
+        }
+        admitted
     }
 
     pub(crate) fn redirect_urls(&self) -> Vec<String> {
@@ -402,6 +433,18 @@ async fn api(
             return Ok(respond(shared, answer, &parts.headers));
         }
     };
+    if parts.uri.path().starts_with(API_VERSION_PREFIX) && !shared.admit() {
+        // The gateway answers at once, before the API (no latency, no fault).
+        let answer = Answer::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests: over the gateway's rate limit; retry after the time in Retry-After",
+        );
+        shared.record(conn, &parts, name, &body, Some(429), false);
+        let mut response = respond(shared, answer, &parts.headers);
+        response.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return Ok(response);
+    }
     let fault = if parts.uri.path().starts_with(API_VERSION_PREFIX) { shared.faults.take(name, op) } else { None };
     let seq = shared.record(conn, &parts, name, &body, None, fault.is_some());
     if !shared.latency.is_zero() {
@@ -649,6 +692,8 @@ enum Control {
     Requests,
     Reset,
     RedirectUrls,
+    RateLimit,
+    Prepared,
     Unknown,
 }
 
@@ -661,6 +706,8 @@ impl Control {
             "requests" => Control::Requests,
             "reset" => Control::Reset,
             "redirect_urls" => Control::RedirectUrls,
+            "rate_limit" => Control::RateLimit,
+            "prepared" => Control::Prepared,
             _ => Control::Unknown,
         }
     }
@@ -675,6 +722,22 @@ struct RedirectUrlRequest {
 #[derive(serde::Serialize)]
 struct RedirectUrls {
     redirect_urls: Vec<String>,
+}
+
+/// `POST /__mock/rate_limit`: `{"rps": 250, "burst": 25}`; `{"rps": null}` lifts it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitRequest {
+    rps: Option<f64>,
+    #[serde(default)]
+    burst: Option<u32>,
+}
+
+#[derive(serde::Serialize)]
+struct RateLimitAnswer {
+    rate_limit: Option<crate::RateLimit>,
+    /// Calls answered 429 by the rate limit since the start.
+    refused: u64,
 }
 
 #[derive(Deserialize)]
@@ -725,6 +788,21 @@ fn control_answer(shared: &Shared, route: Control, method: &Method, body: &[u8])
             },
             Err(e) => bad("redirect URL request (expected {\"url\": \"...\"})", e),
         },
+        (Control::RateLimit, &Method::GET) => Answer::json(&RateLimitAnswer {
+            rate_limit: shared.rate_limit(),
+            refused: shared.rate_refused.load(Ordering::Relaxed),
+        }),
+        (Control::RateLimit, &Method::POST) => match serde_json::from_slice::<RateLimitRequest>(body) {
+            Ok(req) => match shared.set_rate_limit(req.rps.map(|r| (r, req.burst))) {
+                Ok(()) => Answer::json(&RateLimitAnswer {
+                    rate_limit: shared.rate_limit(),
+                    refused: shared.rate_refused.load(Ordering::Relaxed),
+                }),
+                Err(why) => Answer::text(StatusCode::BAD_REQUEST, why),
+            },
+            Err(e) => bad("rate limit (expected {\"rps\": number or null, \"burst\": integer})", e),
+        },
+        (Control::Prepared, &Method::GET) => Answer::json(&lock(&shared.state).prepared_stats()),
         (Control::Unknown, _) => Answer::empty(StatusCode::NOT_FOUND),
         _ => Answer::empty(StatusCode::METHOD_NOT_ALLOWED),
     }

@@ -149,6 +149,8 @@ pub(crate) struct State {
     codes: HashMap<String, Option<Instant>>,
     /// Vehicle identifiers queued by `tier1.prepare`.
     prepared: u64,
+    /// A 64-bit hash of each distinct identifier queued (its JSON text), to count repeats.
+    prepared_distinct: HashSet<u64>,
 }
 
 impl State {
@@ -189,11 +191,21 @@ impl State {
             keys,
             codes: HashMap::new(),
             prepared: 0,
+            prepared_distinct: HashSet::new(),
         }
     }
 
     pub(crate) fn prepared(&self) -> u64 {
         self.prepared
+    }
+
+    pub(crate) fn prepared_stats(&self) -> crate::PreparedStats {
+        let distinct = self.prepared_distinct.len() as u64;
+        crate::PreparedStats {
+            identifiers: self.prepared,
+            distinct,
+            duplicates: self.prepared.saturating_sub(distinct),
+        }
     }
 
     /// Mints a single-use access code; returns it.
@@ -352,6 +364,13 @@ impl State {
             }
         }
         self.prepared = self.prepared.saturating_add(n as u64);
+        for identifier in &req.identifiers {
+            use std::hash::{Hash, Hasher};
+            // Fixed keys: the same identifier hashes alike on every request.
+            let mut h = std::hash::DefaultHasher::new();
+            identifier.to_string().hash(&mut h);
+            self.prepared_distinct.insert(h.finish());
+        }
         Answer::json_static(b"{}")
     }
 

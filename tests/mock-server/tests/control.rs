@@ -402,3 +402,37 @@ fn the_binary_with_tls_prints_its_https_url_and_ca_file() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert!(!std::path::Path::new(&ca).exists(), "its temporary CA file is removed when it stops");
 }
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after_and_is_set_over_http() {
+    let server = MockServer::start(MockConfig { rate_limit: Some(1.0), rate_burst: Some(2), ..MockConfig::default() })
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let body = json!({"identifiers": [{"chassis_number": "A"}, {"chassis_number": "B"}]});
+    // The burst of 2 passes, the third call within the second is refused.
+    for _ in 0..2 {
+        assert_eq!(call(&client, &server, "tier1.prepare", &body).await.status, 200);
+    }
+    let refused = call(&client, &server, "tier1.prepare", &body).await;
+    refused.assert_error(429, "rate_limited");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(server.rate_limited(), 1);
+    let stats = server.prepared_stats();
+    assert_eq!((stats.identifiers, stats.distinct, stats.duplicates), (4, 2, 2), "the same two twice");
+    let over_http = control(&client, &server, "GET", "prepared", None).await.json();
+    assert_eq!(over_http, json!({"identifiers": 4, "distinct": 2, "duplicates": 2}));
+
+    // Lifted over the control surface, calls pass again; set again, it applies at once.
+    let r = control(&client, &server, "POST", "rate_limit", Some(json!({"rps": null}))).await.json();
+    assert_eq!(r, json!({"rate_limit": null, "refused": 1}));
+    assert_eq!(call(&client, &server, "tier1.prepare", &body).await.status, 200);
+    let r = control(&client, &server, "POST", "rate_limit", Some(json!({"rps": 5, "burst": 1}))).await.json();
+    assert_eq!(r["rate_limit"], json!({"rps": 5.0, "burst": 1}));
+    assert_eq!(call(&client, &server, "tier1.prepare", &body).await.status, 200);
+    call(&client, &server, "tier1.prepare", &body).await.assert_error(429, "rate_limited");
+    let bad = control(&client, &server, "POST", "rate_limit", Some(json!({"rps": -1}))).await;
+    bad.assert_text(400, "rate limit must be a positive number");
+    assert!(server.set_rate_limit(Some((2.0, Some(0)))).is_err());
+    assert!(MockServer::start(MockConfig { rate_limit: Some(0.0), ..MockConfig::default() }).await.is_err());
+}

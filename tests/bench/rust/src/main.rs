@@ -194,7 +194,7 @@ fn main() -> Result<(), String> {
             let t0 = Instant::now();
             let report = c
                 .tier1()
-                .prepare_all(ids, PrepareAllOptions { concurrency: args.concurrency, ..Default::default() })
+                .prepare_all(ids, PrepareAllOptions { max_concurrency: args.concurrency, adaptive: false, ..Default::default() })
                 .await
                 .map_err(|e| e.to_string())?;
             let wall = t0.elapsed().as_secs_f64();
@@ -202,7 +202,7 @@ fn main() -> Result<(), String> {
             if report.failed > 0 {
                 return Err(format!("{} identifiers failed", report.failed));
             }
-            println!("{}", json!({"calls": report.batches.len(), "identifiers": report.total, "wall_s": wall, "cpu_s": cpu1 - cpu0, "max_rss_kb": maxrss}));
+            println!("{}", json!({"calls": report.requests, "identifiers": report.total, "wall_s": wall, "cpu_s": cpu1 - cpu0, "max_rss_kb": maxrss}));
             return Ok(());
         }
         // Warm up: connections, allocator, lazy statics.
