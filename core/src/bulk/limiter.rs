@@ -29,9 +29,9 @@ use crate::config::defaults;
 /// What the concurrency limit is multiplied by on a back-off.
 const CONCURRENCY_BACKOFF: f64 = 0.75;
 /// What the measured accepted rate is multiplied by on a 429/503.
-const RATE_BACKOFF: f64 = 0.85;
+const RATE_BACKOFF: f64 = 0.9;
 /// How long the rate takes to grow back to the rate measured at the last back-off.
-const RATE_RECOVERY: f64 = 1.5;
+const RATE_RECOVERY: f64 = 1.0;
 /// The least time between two back-offs.
 const BACKOFF_INTERVAL: Duration = Duration::from_millis(100);
 /// The window over which the accepted rate is measured.

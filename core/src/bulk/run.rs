@@ -244,7 +244,9 @@ where
     let limiter = Limiter::new(options.adaptive, options.max_concurrency, options.max_rate);
     let counters = Counters::default();
     let batch_size = options.batch_size;
-    let cap = options.max_concurrency * 2;
+    // Batches in flight or waiting out a 429: a bound on memory (batches waiting out a
+    // Retry-After must not stop the others from being sent).
+    let cap = options.max_concurrency * 4;
 
     let mut driver = Driver {
         options: &options,
