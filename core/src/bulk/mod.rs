@@ -204,21 +204,7 @@ impl OptionNaming {
     pub fn name(self, name: &str) -> String {
         match self {
             OptionNaming::SnakeCase => name.to_string(),
-            OptionNaming::CamelCase => {
-                let mut out = String::with_capacity(name.len());
-                let mut upper = false;
-                for c in name.chars() {
-                    if c == '_' {
-                        upper = true;
-                    } else if upper {
-                        out.extend(c.to_uppercase());
-                        upper = false;
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
+            OptionNaming::CamelCase => crate::naming::camel(name),
         }
     }
 }
