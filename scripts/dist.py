@@ -352,6 +352,7 @@ def cmd_npm() -> Path:
         if src.is_dir():
             shutil.copytree(src, stage / name)
         else:
+            (stage / name).parent.mkdir(parents=True, exist_ok=True)  # bin/partly.js
             shutil.copy2(src, stage / name)  # copies the content of the LICENSE links
     main["optionalDependencies"] = {
         f"{main['napi']['packageName']}-{npm_platform(t)['name']}": ver for t in node_targets()
