@@ -8,14 +8,21 @@
 //!   grows by one per healthy answer (doubling per round trip), then by one per round trip;
 //!   multiplies by [`CONCURRENCY_BACKOFF`] on 429/503, or when the smoothed latency rises well
 //!   above the lowest seen. Never above `max_concurrency`, never below 1.
-//! - **Rate** (after the AWS SDKs' adaptive retry mode): unconstrained (or `max_rate`) until a
-//!   429/503; then the rate is set to [`RATE_BACKOFF`] times the rate the server was accepting
-//!   over the last second, and grows back along a cubic curve that reaches that rate again
-//!   after [`RATE_RECOVERY`] and probes above it after. Requests are paced evenly (no burst).
+//! - **Rate** (CUBIC, RFC 9438, on the request rate instead of a window): unconstrained (or
+//!   `max_rate`) until a 429/503. The first cut starts from the rate this process was sending
+//!   at; every cut keeps the share of the requests sent since the last cut that were accepted
+//!   (between [`RATE_BACKOFF_MAX`] and [`RATE_BACKOFF`] of the rate). The rate then grows back
+//!   along `C (t - K)³ + w_max` ([`RATE_CUBIC`]): flat near the rate it was cut from, probing
+//!   above it after. The constant is absolute, the same for every process whatever its share,
+//!   so a smaller share regains its old rate sooner: processes sharing one key's limit, each
+//!   cutting on its own 429s, converge on equal shares of it (and fast convergence gives a
+//!   newcomer room). Requests are paced evenly, each start time taken at the rate of the
+//!   moment it comes (a cut slows the requests already waiting).
 //!
-//! Back-off happens at most once per [`BACKOFF_INTERVAL`] (a burst of 429s answering requests
-//! sent together is one signal). Several processes sharing one key's limit each back off on
-//! their own 429s and so converge on it together.
+//! A cut counts only 429s answering requests sent after the last cut (those sent before were
+//! sent at the old rate), at most once per [`RATE_CUT_INTERVAL`]. Near the end of the input
+//! ([`Limiter::left`]) the rate stops probing: a 429 there would hold up the end of the run by a
+//! whole `Retry-After` after everything else is done.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -28,13 +35,28 @@ use crate::config::defaults;
 
 /// What the concurrency limit is multiplied by on a back-off.
 const CONCURRENCY_BACKOFF: f64 = 0.75;
-/// What the measured accepted rate is multiplied by on a 429/503.
+/// The most a rate cut keeps of the rate it cuts (the least it takes away)…
 const RATE_BACKOFF: f64 = 0.9;
-/// How long the rate takes to grow back to the rate measured at the last back-off.
-const RATE_RECOVERY: f64 = 1.0;
-/// The least time between two back-offs.
+/// …and the least (a cut never more than halves the rate).
+const RATE_BACKOFF_MAX: f64 = 0.5;
+/// The cubic's constant, in requests/s per s³: how fast the rate grows back to where it was cut
+/// and then probes above it. The same for every process, whatever its share: the process with
+/// the smaller share reaches its old rate sooner and so takes back more of what a bigger one
+/// gave up (CUBIC's fairness).
+const RATE_CUBIC: f64 = 50.0;
+/// The least time between two rate cuts (one 429 counts once per timer tick, whatever the rate).
+const RATE_CUT_INTERVAL: Duration = Duration::from_millis(10);
+/// How much sending the batches read ahead should last under a rate: a little more than the
+/// usual `Retry-After` ([`defaults::PREPARE_THROTTLE_WAIT`]).
+const LOOKAHEAD: Duration = Duration::from_millis(1250);
+/// A rate this far above where it was last cut, reached without a 429, shows room (others
+/// sharing the limit have stopped): it is not held back near the end.
+const PROBED: f64 = 1.4;
+/// The most batches read ahead (memory: 1,024 x 100 identifiers).
+const LOOKAHEAD_MAX: usize = 1024;
+/// The least time between two concurrency back-offs.
 const BACKOFF_INTERVAL: Duration = Duration::from_millis(100);
-/// The window over which the accepted rate is measured.
+/// The window over which the accepted rate is measured (the first cut only).
 const RATE_WINDOW: Duration = Duration::from_secs(1);
 /// The shortest window measured (early in a run).
 const MEASURE_MIN: Duration = Duration::from_millis(10);
@@ -64,6 +86,44 @@ impl Signal {
     }
 }
 
+/// The adaptive rate after its first cut: a cubic through the rate it was cut to, flattening
+/// at the rate it was cut from (`w_max`), then probing above it.
+#[derive(Clone, Copy, Debug)]
+struct Cubic {
+    /// The rate at the last cut (after fast convergence).
+    w_max: f64,
+    /// When the cubic reaches `w_max` again, in seconds after `at`.
+    k: f64,
+    /// When the rate was last cut.
+    at: Instant,
+}
+
+impl Cubic {
+    /// A cut from `from` (whose previous peak was `prev_max`) to `to`, now.
+    fn cut(from: f64, to: f64, prev_max: Option<f64>, at: Instant) -> Cubic {
+        // Fast convergence (RFC 9438 §4.7): a peak lower than the last one means another
+        // process took a share; give it room by aiming below the peak this time.
+        let w_max = match prev_max {
+            Some(p) if from < p => from * (1.0 + RATE_BACKOFF) / 2.0,
+            _ => from,
+        }
+        .max(to);
+        Cubic { w_max, k: ((w_max - to) / RATE_CUBIC).cbrt(), at }
+    }
+
+    /// The rate at `now`; `held`: no probing above the rate last accepted.
+    fn rate(&self, now: Instant, held: bool) -> f64 {
+        let t = now.saturating_duration_since(self.at).as_secs_f64();
+        let r = RATE_CUBIC * (t - self.k).powi(3) + self.w_max;
+        if held {
+            // Halfway between the rate of the cut and the rate it cut: no probing.
+            r.min(self.w_max - RATE_CUBIC * self.k.powi(3) / 2.0)
+        } else {
+            r
+        }
+    }
+}
+
 struct State {
     limit: f64,
     in_flight: usize,
@@ -71,13 +131,20 @@ struct State {
     min_rtt: Option<Duration>,
     srtt: Option<Duration>,
     last_backoff: Option<Instant>,
-    /// The adaptive rate: the rate measured at the last back-off and when it was.
-    rate_base: Option<(f64, Instant)>,
+    /// The adaptive rate, once the server has pushed back.
+    cubic: Option<Cubic>,
+    /// Near the end of the input: the rate no longer probes upwards.
+    /// Near the end of the input: whether the rate stops probing (decided once, see
+    /// [`Limiter::left`]).
+    held: Option<bool>,
+    /// Answers to requests sent since the last cut: accepted, throttled.
+    since_cut: (u32, u32),
     /// When the next request may start (pacing).
     next_slot: Instant,
-    /// Accepted answers in the last [`RATE_WINDOW`].
-    accepted: VecDeque<Instant>,
-    started: Instant,
+    /// Answers in the last [`RATE_WINDOW`], and whether each was accepted (until the first cut).
+    answers: VecDeque<(Instant, bool)>,
+    /// When the first request was sent.
+    first_sent: Option<Instant>,
 }
 
 pub(crate) struct Limiter {
@@ -103,6 +170,19 @@ impl Drop for Permit<'_> {
     }
 }
 
+impl State {
+    /// Keeps an answer for the first cut's measurement (not needed after it).
+    fn remember(&mut self, now: Instant, accepted: bool) {
+        if self.cubic.is_some() {
+            return;
+        }
+        self.answers.push_back((now, accepted));
+        while self.answers.front().is_some_and(|(t, _)| now.saturating_duration_since(*t) > RATE_WINDOW) {
+            self.answers.pop_front();
+        }
+    }
+}
+
 impl Limiter {
     pub(crate) fn new(adaptive: bool, max_concurrency: usize, max_rate: Option<f64>) -> Limiter {
         let now = Instant::now();
@@ -115,10 +195,12 @@ impl Limiter {
                 min_rtt: None,
                 srtt: None,
                 last_backoff: None,
-                rate_base: None,
+                cubic: None,
+                held: None,
+                since_cut: (0, 0),
                 next_slot: now,
-                accepted: VecDeque::new(),
-                started: now,
+                answers: VecDeque::new(),
+                first_sent: None,
             }),
             notify: Notify::new(),
             adaptive,
@@ -148,20 +230,40 @@ impl Limiter {
     }
 
     fn rate_at(&self, st: &State, now: Instant) -> Option<f64> {
-        let adaptive = match st.rate_base {
-            Some((base, at)) if self.adaptive => {
-                // Cubic growth: base * (1 + c (t - K)^3), with K = RATE_RECOVERY and c chosen
-                // so that at t = 0 the rate is RATE_BACKOFF * base.
-                let k = RATE_RECOVERY;
-                let c = (1.0 - RATE_BACKOFF) / (k * k * k);
-                let t = now.saturating_duration_since(at).as_secs_f64();
-                Some((base * (1.0 + c * (t - k).powi(3))).max(defaults::PREPARE_MIN_RATE))
-            }
+        let adaptive = match &st.cubic {
+            Some(c) if self.adaptive => Some(c.rate(now, st.held == Some(true)).max(defaults::PREPARE_MIN_RATE)),
             _ => None,
         };
         match (adaptive, self.max_rate) {
             (Some(a), Some(m)) => Some(a.min(m)),
             (a, m) => a.or(m),
+        }
+    }
+
+    /// The end of the input is near: stop probing above the rate last accepted (a 429 now
+    /// would keep the run waiting a whole Retry-After after everything else is done).
+    pub(crate) fn left(&self, requests: usize) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        if let (None, Some(c)) = (st.held, st.cubic) {
+            let rate = c.rate(now, false);
+            if (requests as f64) < rate * defaults::PREPARE_THROTTLE_WAIT.as_secs_f64() {
+                // Unless the rate has already grown well past where it was last cut without a
+                // 429 (others sharing the limit have finished): then there is room to use.
+                st.held = Some(rate <= c.w_max * PROBED);
+            }
+        }
+    }
+
+    /// How many full batches to read ahead of sending: at least `least`, and under a rate about
+    /// [`LOOKAHEAD`] of requests (so that [`hold`](Self::hold) comes in time), at most
+    /// [`LOOKAHEAD_MAX`] batches.
+    pub(crate) fn lookahead(&self, least: usize) -> usize {
+        match self.rate() {
+            Some(rate) if self.adaptive => {
+                ((rate * LOOKAHEAD.as_secs_f64()).ceil() as usize).clamp(least, LOOKAHEAD_MAX.max(least))
+            }
+            _ => least,
         }
     }
 
@@ -171,44 +273,64 @@ impl Limiter {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            let slot = {
+            {
                 let mut st = self.lock();
                 let limit = (st.limit as usize).clamp(1, self.max_concurrency);
                 if st.in_flight < limit {
                     st.in_flight += 1;
-                    let now = Instant::now();
-                    let slot = st.next_slot.max(now);
-                    if let Some(rate) = self.rate_at(&st, now) {
-                        st.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
-                    }
-                    Some(slot)
-                } else {
-                    None
+                    break;
                 }
-            };
-            if let Some(slot) = slot {
-                let permit = Permit { limiter: self };
-                tokio::time::sleep_until(slot).await;
-                return permit;
             }
             notified.await;
+        }
+        let permit = Permit { limiter: self };
+        // Pacing: a start time is taken when it comes, at the rate of that moment (a cut slows
+        // down the requests already waiting, not only those after them).
+        loop {
+            let wait = {
+                let mut st = self.lock();
+                let now = Instant::now();
+                match self.rate_at(&st, now) {
+                    None => {
+                        st.first_sent.get_or_insert(now);
+                        None
+                    }
+                    Some(rate) => {
+                        let interval = Duration::from_secs_f64(1.0 / rate);
+                        if st.next_slot <= now {
+                            st.first_sent.get_or_insert(now);
+                            // A late wake-up (timer ticks are 1 ms) is made up within one interval.
+                            st.next_slot = st.next_slot.max(now.checked_sub(interval).unwrap_or(now)) + interval;
+                            None
+                        } else {
+                            Some(st.next_slot)
+                        }
+                    }
+                }
+            };
+            match wait {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => return permit,
+            }
         }
     }
 
     /// Feeds one attempt's outcome.
     pub(crate) fn observe(&self, signal: Signal, latency: Duration) {
         let now = Instant::now();
+        let sent = now.checked_sub(latency).unwrap_or(now);
         let mut grew = false;
         {
             let mut st = self.lock();
+            let after_cut = st.cubic.is_none_or(|c| sent >= c.at);
             match signal {
                 Signal::Ok => {
-                    st.accepted.push_back(now);
-                    while st.accepted.front().is_some_and(|t| now.saturating_duration_since(*t) > RATE_WINDOW) {
-                        st.accepted.pop_front();
-                    }
+                    st.remember(now, true);
                     if !self.adaptive {
                         return;
+                    }
+                    if after_cut {
+                        st.since_cut.0 += 1;
                     }
                     st.min_rtt = Some(st.min_rtt.map_or(latency, |m| m.min(latency)));
                     let srtt = match st.srtt {
@@ -234,28 +356,17 @@ impl Limiter {
                     if !self.adaptive {
                         return;
                     }
-                    if st.last_backoff.is_some_and(|t| now.saturating_duration_since(t) < BACKOFF_INTERVAL) {
+                    st.remember(now, false);
+                    if after_cut {
+                        st.since_cut.1 += 1;
+                    }
+                    // One cut per group of requests: a 429 answering a request sent before the
+                    // last cut was sent at the old rate and says nothing new.
+                    if !after_cut || st.cubic.is_some_and(|c| now.saturating_duration_since(c.at) < RATE_CUT_INTERVAL) {
                         return;
                     }
                     self.back_off_concurrency(&mut st, now);
-                    // The rate the server was accepting: over the last second, or since the start
-                    // (at least MEASURE_MIN: an overestimate corrects itself at the next 429, an
-                    // underestimate only as fast as the rate grows back).
-                    let window = now.saturating_duration_since(st.started).clamp(MEASURE_MIN, RATE_WINDOW);
-                    let accepted =
-                        st.accepted.iter().filter(|t| now.saturating_duration_since(**t) <= window).count() as f64;
-                    let measured = accepted / window.as_secs_f64();
-                    let base = match self.rate_at(&st, now) {
-                        // Never more than halved at once: a window with nothing accepted (every
-                        // batch waiting out a Retry-After) says little about the server's rate.
-                        Some(r) => r.min(measured).max(r * 0.5),
-                        None if measured > 0.0 => measured,
-                        None => return,
-                    }
-                    .max(defaults::PREPARE_MIN_RATE);
-                    // At t = 0 the curve gives RATE_BACKOFF * base.
-                    st.rate_base = Some((base, now));
-                    tracing::debug!(target: "partly", rate = base * RATE_BACKOFF, limit = st.limit, "prepare_all backing off");
+                    self.cut_rate(&mut st, now);
                 }
                 Signal::Neutral => {}
             }
@@ -263,6 +374,40 @@ impl Limiter {
         if grew {
             self.notify.notify_waiters();
         }
+    }
+
+    /// A 429/503 to a request sent at the current rate: cut the rate.
+    fn cut_rate(&self, st: &mut State, now: Instant) {
+        let (from, to, prev_max) = match (self.rate_at(st, now), st.cubic) {
+            // The share of the requests sent since the last cut that were accepted says how far
+            // above the server's rate this process was sending (one refusal of one request is
+            // weak evidence: the smoothing counts one more acceptance).
+            (Some(rate), cubic) => {
+                let (ok, refused) = st.since_cut;
+                let accepted = f64::from(ok + 1) / f64::from(ok + refused + 1);
+                (rate, rate * accepted.clamp(RATE_BACKOFF_MAX, RATE_BACKOFF), cubic.map(|c| c.w_max))
+            }
+            // The first push-back: the rate this process was sending at over the last second
+            // (or since its first request; answered or in flight), cut by the share accepted
+            // (an overestimate is cut again within a few requests). A process that joins a
+            // limit others already fill starts at half its sending rate and comes down with
+            // them, not from nothing.
+            (None, _) => {
+                let since = st.first_sent.map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+                let window = since.clamp(MEASURE_MIN, RATE_WINDOW);
+                let recent = st.answers.iter().filter(|(t, _)| now.saturating_duration_since(*t) <= window);
+                let (ok, all) = recent.fold((0u32, 0u32), |(ok, all), (_, a)| (ok + u32::from(*a), all + 1));
+                let sent = all as usize + st.in_flight;
+                let sending = (sent as f64 / window.as_secs_f64()).max(defaults::PREPARE_MIN_RATE);
+                let accepted = f64::from(ok + 1) / f64::from(all + 1);
+                (sending, sending * accepted.clamp(RATE_BACKOFF_MAX, RATE_BACKOFF), None)
+            }
+        };
+        let to = to.max(defaults::PREPARE_MIN_RATE);
+        st.cubic = Some(Cubic::cut(from, to, prev_max, now));
+        st.since_cut = (0, 0);
+        st.answers = VecDeque::new();
+        tracing::debug!(target: "partly", rate = to, limit = st.limit, "prepare_all backing off");
     }
 
     fn back_off_concurrency(&self, st: &mut State, now: Instant) {
@@ -282,6 +427,16 @@ impl Limiter {
 mod tests {
     use super::*;
 
+    /// A limiter cut once from ~10,100 requests/s (100 accepted and one 429 at once).
+    fn cut_once() -> Limiter {
+        let l = Limiter::new(true, 32, None);
+        for _ in 0..100 {
+            l.observe(Signal::Ok, Duration::from_millis(5));
+        }
+        l.observe(Signal::Throttled, Duration::from_millis(1));
+        l
+    }
+
     #[tokio::test(start_paused = true)]
     async fn grows_in_slow_start_and_backs_off_on_throttle() {
         let l = Limiter::new(true, 32, None);
@@ -293,14 +448,87 @@ mod tests {
         assert_eq!(l.rate(), None, "no rate until the server pushes back");
         l.observe(Signal::Throttled, Duration::from_millis(1));
         assert_eq!(l.limit(), 24);
+        // 101 answers in the shortest window: sending at 10,100/s, cut by RATE_BACKOFF.
         let r = l.rate().unwrap();
-        assert!(r > 0.0 && r <= 100.0 / 0.01 * RATE_BACKOFF + 1e-6, "{r}");
-        // A second 429 at once is the same signal.
+        assert!((r - 10_100.0 * RATE_BACKOFF).abs() < 1.0, "{r}");
+        // A second 429 at once answers a request sent before the cut: the same signal.
         l.observe(Signal::Throttled, Duration::from_millis(1));
         assert_eq!(l.limit(), 24);
-        // The rate grows back past the measured rate after RATE_RECOVERY.
-        tokio::time::advance(Duration::from_secs(3)).await;
-        assert!(l.rate().unwrap() > r / RATE_BACKOFF);
+        assert!((l.rate().unwrap() - r).abs() < 1.0);
+        // Flat near the old rate, then probing above it.
+        let k = ((10_100.0 - r) / RATE_CUBIC).cbrt();
+        tokio::time::advance(Duration::from_secs_f64(k)).await;
+        assert!((l.rate().unwrap() - 10_100.0).abs() < 1.0);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!((l.rate().unwrap() - (10_100.0 + RATE_CUBIC)).abs() < 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cut_keeps_the_share_accepted_since_the_last_cut() {
+        let l = cut_once();
+        tokio::time::advance(RATE_CUT_INTERVAL * 2).await;
+        let before = l.rate().unwrap();
+        // Sent after the cut: 2 accepted, then a 429: (2 + 1) / (3 + 1) of the rate is kept.
+        l.observe(Signal::Ok, Duration::from_millis(1));
+        l.observe(Signal::Ok, Duration::from_millis(1));
+        l.observe(Signal::Throttled, Duration::from_millis(1));
+        let after = l.rate().unwrap();
+        assert!((after - before * 0.75).abs() < 1.0, "{before} -> {after}");
+        // Nothing accepted: never more than halved at once.
+        tokio::time::advance(RATE_CUT_INTERVAL * 2).await;
+        let before = l.rate().unwrap();
+        for _ in 0..10 {
+            l.observe(Signal::Throttled, Duration::from_millis(1));
+        }
+        assert!((l.rate().unwrap() - before * RATE_BACKOFF_MAX).abs() < 1.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_to_a_request_sent_before_the_cut_is_not_a_new_signal() {
+        let l = cut_once();
+        tokio::time::advance(Duration::from_millis(50)).await;
+        let before = l.rate().unwrap();
+        l.observe(Signal::Throttled, Duration::from_millis(60));
+        assert_eq!(l.rate().unwrap(), before);
+        l.observe(Signal::Throttled, Duration::from_millis(10));
+        assert!(l.rate().unwrap() < before);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn near_the_end_the_rate_stops_probing_unless_it_already_found_room() {
+        let l = cut_once();
+        let to = l.rate().unwrap();
+        l.left(1);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let held = l.rate().unwrap();
+        assert!((held - (to + 10_100.0) / 2.0).abs() < 1.0, "held halfway: {held}");
+
+        // Grown far past the old rate without a 429: others sharing the limit stopped.
+        let l = cut_once();
+        tokio::time::advance(Duration::from_secs(20)).await;
+        let grown = l.rate().unwrap();
+        assert!(grown > 10_100.0 * PROBED);
+        l.left(1);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(l.rate().unwrap() > grown, "not held");
+
+        // Much left to send: no hold yet.
+        let l = cut_once();
+        l.left(1_000_000);
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(l.rate().unwrap() > 10_100.0 * 2.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn starts_are_paced_evenly_at_the_rate() {
+        let l = Limiter::new(false, 8, Some(100.0));
+        let start = Instant::now();
+        for _ in 0..5 {
+            drop(l.acquire().await);
+        }
+        // 100/s: five starts take four intervals.
+        let took = Instant::now() - start;
+        assert!(took >= Duration::from_millis(40) && took < Duration::from_millis(50), "{took:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -244,8 +244,8 @@ where
     let limiter = Limiter::new(options.adaptive, options.max_concurrency, options.max_rate);
     let counters = Counters::default();
     let batch_size = options.batch_size;
-    // Batches in flight or waiting out a 429: a bound on memory (batches waiting out a
-    // Retry-After must not stop the others from being sent).
+    // Batches waiting out a 429: a bound on memory (max_concurrency in flight, and up to four
+    // times as many waiting out a Retry-After without stopping the others from being sent).
     let cap = options.max_concurrency * 4;
 
     let mut driver = Driver {
@@ -285,6 +285,9 @@ where
 
     let mut tasks = FuturesUnordered::new();
     let mut current: Vec<(usize, VehicleIdentifier)> = Vec::with_capacity(batch_size);
+    // Full batches read ahead of sending: under a rate limit about a Retry-After's worth, so
+    // that the end of the input is known while a 429 could still delay the end of the run.
+    let mut ready: VecDeque<Vec<(usize, VehicleIdentifier)>> = VecDeque::new();
     let mut exhausted = false;
     let mut parked = 0usize;
     let deadline_sleep = async {
@@ -304,16 +307,25 @@ where
                 current.push(x);
             }
         }
-        let room = tasks.len() - parked < limiter.limit() && tasks.len() < cap;
-        if room && (current.len() >= batch_size || (exhausted && !current.is_empty())) {
-            let (key, ids) = driver.register(std::mem::take(&mut current)).map_err(|e| e.with_method(m.name))?;
+        if current.len() >= batch_size || (exhausted && !current.is_empty()) {
+            ready.push_back(std::mem::replace(&mut current, Vec::with_capacity(batch_size)));
+        }
+        if exhausted {
+            // Once what is left takes less than a Retry-After, a 429 would hold up the end of
+            // the run by a whole Retry-After: the rate stops probing above what was accepted.
+            limiter.left(ready.len() + tasks.len());
+        }
+        let room = tasks.len() - parked < limiter.limit() && parked < cap;
+        if room && !ready.is_empty() {
+            let batch = ready.pop_front().unwrap_or_default();
+            let (key, ids) = driver.register(batch).map_err(|e| e.with_method(m.name))?;
             tasks.push(send_one(client, &limiter, &counters, &options.call, key, ids, None));
             continue;
         }
-        if exhausted && current.is_empty() && tasks.is_empty() {
+        if exhausted && ready.is_empty() && current.is_empty() && tasks.is_empty() {
             break;
         }
-        let want_input = !exhausted && head.is_empty() && current.len() < batch_size && room;
+        let want_input = !exhausted && head.is_empty() && ready.len() < limiter.lookahead(options.max_concurrency);
         tokio::select! {
             biased;
             _ = &mut deadline_sleep, if !deadline_hit => {
@@ -401,7 +413,7 @@ where
                 driver.fail(*i, Some(id.clone()), None, Arc::clone(e));
             }
         }
-        for (i, id) in std::mem::take(&mut current) {
+        for (i, id) in ready.into_iter().flatten().chain(std::mem::take(&mut current)) {
             driver.fail(i, Some(id), None, Arc::clone(&unsent));
         }
         // The rest of the input is read (not sent) so that every identifier is accounted for.
