@@ -232,8 +232,8 @@ export type PrepareResponse = Record<string, unknown>;
 
 /** Progress of {@link Tier1.prepareAll}, reported after every request settles. */
 export interface PrepareProgress {
-  /** Identifiers in the whole input, when known in advance (an array). */
-  total?: number;
+  /** Identifiers in the whole input, when known in advance (an array); `null` for a stream. */
+  total: number | null;
   /** Identifiers read from the input so far. */
   read: number;
   /** Identifiers settled: accepted + failed + skipped. */
@@ -248,8 +248,8 @@ export interface PrepareProgress {
   inFlight: number;
   /** The adaptive limiter's current concurrency limit. */
   concurrency: number;
-  /** The limiter's current request rate (requests/s), once it has one. */
-  rate?: number;
+  /** The limiter's current request rate (requests/s), once it has one; `null` before. */
+  rate: number | null;
   /** Answers 429/503 seen so far. */
   throttled: number;
   /** Requests sent so far (retries and requeues included). */

@@ -390,38 +390,17 @@ function batchCallback(onBatch, isSettled) {
     throw new ValidationError(`onBatch must be a function, got ${typeName(onBatch)}`);
   }
   const wrapped = progressCallback(onBatch, isSettled, 'onBatch');
-  return (batch) =>
-    wrapped({
-      indices: batch.indices,
-      identifiers: batch.identifiers,
-      error: batch.error ? fromNative(batch.error) : null,
-      throttled: batch.throttled,
-    });
+  // The core's fields (partly::shapes::PREPARE_BATCH), the error made a PartlyError.
+  return (batch) => wrapped({ ...batch, error: batch.error ? fromNative(batch.error) : null });
 }
 
+/** The report of `prepareAll`: the core's fields (partly::shapes::PREPARE_REPORT), each failure's error index made the PartlyError of its request. */
 function report(outcome) {
   if (outcome.error) throw fromNative(outcome.error);
-  const r = outcome.report;
-  const errorObjects = r.errors.map(fromNative);
-  return {
-    ok: r.ok,
-    total: r.total,
-    accepted: r.accepted,
-    failed: r.failed,
-    skipped: r.skipped,
-    duplicatesPossible: r.duplicatesPossible,
-    throttled: r.throttled,
-    requests: r.requests,
-    elapsedMs: r.elapsedMs,
-    deadlineReached: r.deadlineReached,
-    concurrency: r.concurrency,
-    failures: r.failures.map((f) => ({
-      index: f.index,
-      identifier: f.identifier === undefined ? null : f.identifier,
-      given: f.given === undefined ? null : f.given,
-      error: errorObjects[f.error],
-    })),
-  };
+  const { errors, ...r } = outcome.report;
+  const errorObjects = errors.map(fromNative);
+  r.failures = r.failures.map((f) => ({ ...f, error: errorObjects[f.error] }));
+  return r;
 }
 
 /** How a value that JSON cannot carry looks, for a failure's `given`. */

@@ -12,10 +12,10 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use tokio::sync::Notify;
 
-use partly::{ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, ProgressCallback, SdkIdentity};
+use partly::{ClientBuilder, IfExists, InstallRequest, JobData, JobIdentity, JobInsert, SdkIdentity};
 
 use crate::error::{ErrorInfo, Outcome};
-use crate::models::{self, CallOptionsInput, PrepareAllInput, PrepareBatchInfo, PrepareProgressInfo};
+use crate::models::{self, CallOptionsInput, PrepareAllInput, Record};
 use crate::runtime::{self, spawn_call, CallRegistry, Channel, Completions};
 
 /// Settings of `new Client(...)`. Unset ones come from the environment (`env`, the caller's
@@ -139,10 +139,10 @@ pub fn create_client(options: ClientOptionsInput, completions: &Completions) -> 
     }
 }
 
-/// The `onProgress` callback, called on the JavaScript thread; its return value is ignored and
-/// the JavaScript layer makes sure it never throws. Weak: it does not keep the event loop alive
-/// by itself (the pending call does).
-type ProgressFn = ThreadsafeFunction<PrepareProgressInfo, UnknownReturnValue, PrepareProgressInfo, Status, false, true>;
+/// The `onProgress` and `onBatch` callbacks, called on the JavaScript thread with a record
+/// (`models::Record`); the return value is ignored and the JavaScript layer makes sure they never
+/// throw. Weak: they do not keep the event loop alive by themselves (the pending call does).
+type RecordFn = ThreadsafeFunction<Record, UnknownReturnValue, Record, Status, false, true>;
 
 /// Counts progress calls queued to the JavaScript thread and not yet run, so that a
 /// `prepareAll` settles only after every progress call was delivered.
@@ -171,9 +171,6 @@ impl Delivery {
         }
     }
 }
-
-/// The `onBatch` callback, like `onProgress`.
-type BatchFn = ThreadsafeFunction<PrepareBatchInfo, UnknownReturnValue, PrepareBatchInfo, Status, false, true>;
 
 /// Asks the JavaScript layer for the next chunk of `prepareAll`'s input. Weak, like the others.
 type PullFn = ThreadsafeFunction<(), UnknownReturnValue, (), Status, false, true>;
@@ -210,41 +207,18 @@ impl NativeFeeder {
     }
 }
 
-fn batch_callback(f: BatchFn, delivery: Arc<Delivery>) -> partly::BatchCallback {
-    Arc::new(move |b| {
-        delivery.pending.fetch_add(1, Ordering::AcqRel);
-        let d = Arc::clone(&delivery);
-        let status = f.call_with_return_value(
-            PrepareBatchInfo::from(b),
-            ThreadsafeFunctionCallMode::NonBlocking,
-            move |_, _| {
-                d.done();
-                Ok(())
-            },
-        );
-        if status != Status::Ok {
-            delivery.done();
-        }
-    })
-}
-
-fn progress_callback(f: ProgressFn, delivery: Arc<Delivery>) -> ProgressCallback {
-    Arc::new(move |p| {
-        delivery.pending.fetch_add(1, Ordering::AcqRel);
-        let d = Arc::clone(&delivery);
-        let status = f.call_with_return_value(
-            PrepareProgressInfo::from(p),
-            ThreadsafeFunctionCallMode::NonBlocking,
-            move |_, _| {
-                d.done();
-                Ok(())
-            },
-        );
-        if status != Status::Ok {
-            // Not queued (the environment is going away): nothing to wait for.
-            delivery.done();
-        }
-    })
+/// Queues `record` to the JavaScript callback `f`, counted in `delivery` until it has run.
+fn deliver(f: &RecordFn, delivery: &Arc<Delivery>, record: Record) {
+    delivery.pending.fetch_add(1, Ordering::AcqRel);
+    let d = Arc::clone(delivery);
+    let status = f.call_with_return_value(record, ThreadsafeFunctionCallMode::NonBlocking, move |_, _| {
+        d.done();
+        Ok(())
+    });
+    if status != Status::Ok {
+        // Not queued (the environment is going away): nothing to wait for.
+        delivery.done();
+    }
 }
 
 #[napi]
@@ -366,8 +340,8 @@ impl NativeClient {
         pull: PullFn,
         total: Option<f64>,
         input: PrepareAllInput,
-        on_progress: Option<ProgressFn>,
-        on_batch: Option<BatchFn>,
+        on_progress: Option<RecordFn>,
+        on_batch: Option<RecordFn>,
         options: Option<CallOptionsInput>,
     ) -> napi::Result<NativeFeeder> {
         let client = self.client.clone();
@@ -379,14 +353,21 @@ impl NativeClient {
             let delivery = Arc::new(Delivery::default());
             let run = async {
                 let mut all = models::prepare_all_options(input, options)?;
-                all.on_progress = on_progress.map(|f| progress_callback(f, Arc::clone(&delivery)));
-                all.on_batch = on_batch.map(|f| batch_callback(f, Arc::clone(&delivery)));
+                all.on_progress = on_progress.map(|f| {
+                    let d = Arc::clone(&delivery);
+                    Arc::new(move |p| deliver(&f, &d, Record::Progress(p))) as partly::ProgressCallback
+                });
+                all.on_batch = on_batch.map(|f| {
+                    let d = Arc::clone(&delivery);
+                    Arc::new(move |b: &partly::PrepareBatch| deliver(&f, &d, Record::Batch(b.clone())))
+                        as partly::BatchCallback
+                });
                 client.tier1().prepare_stream_sized(stream, total, all).await
             };
             let result = run.await;
             delivery.wait_idle().await;
             match result {
-                Ok(report) => Outcome { report: Some(report.into()), ..Default::default() },
+                Ok(report) => Outcome { report: Some(Record::Report(report)), ..Default::default() },
                 Err(e) => Outcome::error(ErrorInfo::from(&e)),
             }
         })?;

@@ -105,15 +105,16 @@ pub(crate) fn panicked(payload: Box<dyn std::any::Any + Send>) -> ErrorInfo {
 
 /// What every native operation settles with: a value or an error, never a rejection, so that the
 /// error's fields reach JavaScript intact.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// The result, as JSON (the server's fields, snake_case, unknown ones included).
     pub value: Option<Value>,
     /// The result of an API call as JSON text, for the JavaScript layer's `JSON.parse`.
     pub json: Option<String>,
-    /// The result of `tier1.prepareAll`, whose batches carry errors.
-    pub report: Option<crate::models::PrepareReportInfo>,
+    /// The result of `tier1.prepareAll`, whose failures carry errors.
+    #[napi(ts_type = "Record<string, any>")]
+    pub report: Option<crate::models::Record>,
     /// The failure.
     pub error: Option<ErrorInfo>,
 }

@@ -4,11 +4,16 @@
 //! (`JobIdentity::from_parts`, `JobData::from_json`, `VehicleIdentifier::from_json`, ...).
 //! Results leave as JSON values with the wire's snake_case names and every field the server sent.
 
+use std::sync::OnceLock;
+
+use napi::bindgen_prelude::{Null, Object, ToNapiValue, TypeName, ValueType};
+use napi::{sys, Env};
 use napi_derive::napi;
 use serde::Serialize;
 use serde_json::Value;
 
-use partly::{CallOptions, Error, PrepareProgress, PrepareReport, VehicleIdentifier};
+use partly::shapes::{self, FieldValue, Shape};
+use partly::{CallOptions, Error, PrepareBatch, PrepareProgress, PrepareReport, VehicleIdentifier};
 
 use crate::error::ErrorInfo;
 
@@ -102,163 +107,111 @@ pub(crate) fn to_json_text<T: Serialize>(value: &T) -> Result<String, Error> {
         .map_err(|e| Error::validation(format!("could not convert the result to JSON: {e}")))
 }
 
-/// Progress of `tier1.prepareAll`, passed to `onProgress`.
-#[napi(object)]
-#[derive(Clone, Copy, Debug)]
-pub struct PrepareProgressInfo {
-    /// Identifiers in the whole input, when known (an array); absent for a stream.
-    pub total: Option<f64>,
-    /// Identifiers read from the input so far.
-    pub read: f64,
-    /// Identifiers settled: accepted + failed + skipped.
-    pub done: f64,
-    /// Identifiers accepted.
-    pub accepted: f64,
-    /// Identifiers that failed.
-    pub failed: f64,
-    /// Identifiers skipped (accepted by an earlier run, per the checkpoint).
-    pub skipped: f64,
-    /// Requests in flight.
-    pub in_flight: f64,
-    /// The limiter's concurrency limit.
-    pub concurrency: f64,
-    /// The limiter's request rate (requests/s), once it has one.
-    pub rate: Option<f64>,
-    /// Answers 429/503 seen.
-    pub throttled: f64,
-    /// Requests sent.
-    pub requests: f64,
-    /// Milliseconds since the start.
-    pub elapsed_ms: f64,
+/// A record of `tier1.prepareAll` as a JavaScript object: the fields the core gives in its
+/// shape's order (`PrepareProgress::fields()`, ...; `partly::shapes`), named as Node names them
+/// (`shapes::node_field`: camelCase), unknown values `null`. Errors cross as [`ErrorInfo`]
+/// objects, which the JavaScript layer makes `PartlyError`s; in a report, each failure's `error`
+/// is an index into the report's `errors` (one per failed request, shared by its identifiers).
+#[derive(Debug)]
+pub enum Record {
+    /// For `onProgress`.
+    Progress(PrepareProgress),
+    /// For `onBatch`.
+    Batch(PrepareBatch),
+    /// What `prepareAll` resolves with (plus `errors`).
+    Report(PrepareReport),
 }
 
-impl From<PrepareProgress> for PrepareProgressInfo {
-    fn from(p: PrepareProgress) -> Self {
-        PrepareProgressInfo {
-            total: p.total.map(|t| t as f64),
-            read: p.read as f64,
-            done: p.done as f64,
-            accepted: p.accepted as f64,
-            failed: p.failed as f64,
-            skipped: p.skipped as f64,
-            in_flight: p.in_flight as f64,
-            concurrency: p.concurrency as f64,
-            rate: p.rate,
-            throttled: p.throttled as f64,
-            requests: p.requests as f64,
-            elapsed_ms: p.elapsed.as_secs_f64() * 1000.0,
-        }
+impl TypeName for Record {
+    fn type_name() -> &'static str {
+        "Record"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
     }
 }
 
-/// One settled request of a `tier1.prepareAll` run, passed to `onBatch`.
-#[napi(object)]
-#[derive(Debug)]
-pub struct PrepareBatchInfo {
-    /// The input index of each identifier.
-    pub indices: Vec<f64>,
-    /// The identifiers it carried, as sent.
-    pub identifiers: Vec<Value>,
-    /// The request's error, when it failed.
-    pub error: Option<ErrorInfo>,
-    /// Times it was answered 429 and queued again.
-    pub throttled: u32,
-}
-
-impl From<&partly::PrepareBatch> for PrepareBatchInfo {
-    fn from(b: &partly::PrepareBatch) -> Self {
-        PrepareBatchInfo {
-            indices: b.indices.iter().map(|i| *i as f64).collect(),
-            identifiers: b.identifiers.iter().map(VehicleIdentifier::to_json).collect(),
-            error: b.error.as_deref().map(ErrorInfo::from),
-            throttled: b.throttled,
-        }
+impl ToNapiValue for Record {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(env);
+        let obj = match &val {
+            Record::Progress(p) => object(&env, &shapes::PREPARE_PROGRESS, &p.fields(), None)?,
+            Record::Batch(b) => object(&env, &shapes::PREPARE_BATCH, &b.fields(), None)?,
+            Record::Report(r) => {
+                let mut errors = Errors::default();
+                let mut obj = object(&env, &shapes::PREPARE_REPORT, &r.fields(), Some(&mut errors))?;
+                obj.set("errors", errors.list)?;
+                obj
+            }
+        };
+        // SAFETY: `obj` was made in this `env`, which napi hands us for this call.
+        unsafe { Object::to_napi_value(env.raw(), obj) }
     }
 }
 
-/// An identifier that was not accepted.
-#[napi(object)]
-#[derive(Debug)]
-pub struct PrepareFailureInfo {
-    /// Its index in the input.
-    pub index: f64,
-    /// The identifier, when the item was one.
-    pub identifier: Option<Value>,
-    /// What was given, when the item was not an identifier.
-    pub given: Option<String>,
-    /// Index into the report's `errors` (the identifiers of one failed request share one).
-    pub error: u32,
+/// The distinct errors of a report's failures (consecutive failures of one request share one).
+#[derive(Default)]
+struct Errors {
+    list: Vec<ErrorInfo>,
+    last: Option<*const Error>,
 }
 
-/// The outcome of a `tier1.prepareAll` run.
-#[napi(object)]
-#[derive(Debug)]
-pub struct PrepareReportInfo {
-    /// Whether every identifier read was accepted (now or earlier, per the checkpoint).
-    pub ok: bool,
-    /// Identifiers read from the input.
-    pub total: f64,
-    /// Identifiers accepted.
-    pub accepted: f64,
-    /// Identifiers not accepted.
-    pub failed: f64,
-    /// Identifiers skipped (per the checkpoint).
-    pub skipped: f64,
-    /// Identifiers sent again after an attempt with an unknown outcome.
-    pub duplicates_possible: f64,
-    /// Answers 429/503 seen.
-    pub throttled: f64,
-    /// Requests sent.
-    pub requests: f64,
-    /// Milliseconds the run took.
-    pub elapsed_ms: f64,
-    /// Whether the deadline ended the run.
-    pub deadline_reached: bool,
-    /// The limiter's concurrency limit at the end.
-    pub concurrency: f64,
-    /// Every identifier not accepted.
-    pub failures: Vec<PrepareFailureInfo>,
-    /// The distinct errors of `failures`.
-    pub errors: Vec<ErrorInfo>,
+impl Errors {
+    fn index(&mut self, e: &std::sync::Arc<Error>) -> f64 {
+        let ptr = std::sync::Arc::as_ptr(e);
+        if self.last != Some(ptr) {
+            self.list.push(ErrorInfo::from(&**e));
+            self.last = Some(ptr);
+        }
+        (self.list.len() - 1) as f64
+    }
 }
 
-impl From<PrepareReport> for PrepareReportInfo {
-    fn from(r: PrepareReport) -> Self {
-        let mut errors: Vec<ErrorInfo> = Vec::new();
-        let mut last: Option<*const Error> = None;
-        let failures = r
-            .failures()
-            .iter()
-            .map(|f| {
-                let ptr = std::sync::Arc::as_ptr(&f.error);
-                if last != Some(ptr) {
-                    errors.push(ErrorInfo::from(&*f.error));
-                    last = Some(ptr);
+/// The Node names of each registered shape's fields, computed once.
+fn node_names(shape: &'static Shape) -> &'static [String] {
+    static NAMES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    let all = NAMES.get_or_init(|| {
+        shapes::ALL.iter().map(|s| s.fields.iter().map(|f| shapes::node_field(s, f.name)).collect()).collect()
+    });
+    shapes::ALL.iter().position(|s| s.name == shape.name).map_or(&[], |i| &all[i])
+}
+
+/// One record's fields as an object; `errors` (a report's) gathers the failures' errors.
+fn object<'env>(
+    env: &'env Env,
+    shape: &'static Shape,
+    fields: &[(&'static str, FieldValue<'_>)],
+    mut errors: Option<&mut Errors>,
+) -> napi::Result<Object<'env>> {
+    let mut obj = Object::new(env)?;
+    let names = node_names(shape);
+    for (i, (name, value)) in fields.iter().enumerate() {
+        let key = names.get(i).map_or(*name, String::as_str);
+        match *value {
+            FieldValue::Null => obj.set(key, Null)?,
+            FieldValue::Bool(b) => obj.set(key, b)?,
+            FieldValue::Count(n) => obj.set(key, n as f64)?,
+            FieldValue::Number(x) => obj.set(key, x)?,
+            FieldValue::Text(t) => obj.set(key, t)?,
+            FieldValue::Indices(ix) => obj.set(key, ix.iter().map(|i| *i as f64).collect::<Vec<f64>>())?,
+            FieldValue::Identifier(id) => obj.set(key, id.to_json())?,
+            FieldValue::Identifiers(ids) => {
+                obj.set(key, ids.iter().map(VehicleIdentifier::to_json).collect::<Vec<_>>())?
+            }
+            FieldValue::Error(e) => match errors.as_deref_mut() {
+                Some(errors) => obj.set(key, errors.index(e))?,
+                None => obj.set(key, ErrorInfo::from(&**e))?,
+            },
+            FieldValue::Failures(failures) => {
+                let mut list = Vec::with_capacity(failures.len());
+                for f in failures {
+                    list.push(object(env, &shapes::PREPARE_FAILURE, &f.fields(), errors.as_deref_mut())?);
                 }
-                PrepareFailureInfo {
-                    index: f.index as f64,
-                    identifier: f.identifier.as_ref().map(VehicleIdentifier::to_json),
-                    given: f.given.clone(),
-                    error: u32::try_from(errors.len() - 1).unwrap_or(u32::MAX),
-                }
-            })
-            .collect();
-        PrepareReportInfo {
-            ok: r.is_success(),
-            total: r.total as f64,
-            accepted: r.accepted as f64,
-            failed: r.failed as f64,
-            skipped: r.skipped as f64,
-            duplicates_possible: r.duplicates_possible as f64,
-            throttled: r.throttled as f64,
-            requests: r.requests as f64,
-            elapsed_ms: r.elapsed.as_secs_f64() * 1000.0,
-            deadline_reached: r.deadline_reached,
-            concurrency: r.concurrency as f64,
-            failures,
-            errors,
+                obj.set(key, list)?
+            }
         }
     }
+    Ok(obj)
 }
 
 /// The options of `tier1.prepareAll` the core takes (checked here and there, named as a Node

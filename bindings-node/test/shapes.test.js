@@ -42,6 +42,8 @@ function declared(name) {
 test('the core declares the shapes, each once', () => {
   const names = SHAPES.map((s) => s.name);
   for (const n of ['Job', 'JobStatus', 'InstallResult', 'PartlyError', 'ResponseInfo']) assert.ok(names.includes(n), n);
+  for (const n of ['PrepareProgress', 'PrepareBatch', 'PrepareFailure', 'PrepareReport'])
+    assert.ok(names.includes(n), n);
   assert.equal(new Set(names).size, names.length);
 });
 
@@ -53,6 +55,8 @@ test('every model shape is declared in index.d.ts with the core fields and types
     assert.deepEqual([...members.keys()].sort(), [...want].sort(), `${shape.name}: fields`);
     for (const f of shape.fields) {
       assert.equal(members.get(f.node).type, f.ty, `${shape.name}.${f.node}: type`);
+      // A value that may be unknown is always present, null when unknown (`total: number | null`).
+      assert.equal(members.get(f.node).optional, false, `${shape.name}.${f.node}: optional (use | null)`);
     }
   }
 });
@@ -110,4 +114,45 @@ test('withResponseInfo resolves with the value and the response info the core de
   assert.equal(installed.info.status, 200);
   // The plain methods are unchanged.
   assert.equal((await client.jobs.get({ external: 'CCC-2026-04817' })).external_id, 'CCC-2026-04817');
+});
+
+test('prepareAll gives the core fields of its progress, batches, failures and report', async (t) => {
+  const mock = await startMock(t);
+  const client = mock.client();
+  const node = (name) => SHAPES.find((s) => s.name === name).fields.map((f) => f.node);
+  mock.injectFault({ method: 'tier1.prepare', times: 1, status: 400 });
+  const progress = [];
+  const batches = [];
+  async function* source() {
+    yield* ['JH4KA7561PC000001', 'JH4KA7561PC000002', 42, 'JH4KA7561PC000003', 'JH4KA7561PC000004'];
+  }
+  const report = await client.tier1.prepareAll(source(), {
+    batchSize: 2,
+    maxConcurrency: 1,
+    maxRetries: 0,
+    onProgress: (p) => progress.push(p),
+    onBatch: (b) => batches.push(b),
+  });
+  const last = progress.at(-1);
+  assert.deepEqual(Object.keys(last), node('PrepareProgress'));
+  assert.equal(last.total, null, "a stream's total is unknown: null, not absent");
+  assert.equal(last.read, 5);
+  assert.ok(last.elapsedMs > 0);
+  const failed = batches.find((b) => b.error !== null);
+  assert.deepEqual(Object.keys(failed), node('PrepareBatch'));
+  assert.ok(failed.error instanceof errors.BadRequestError, String(failed.error));
+  assert.deepEqual(failed.indices, [0, 1]);
+  assert.deepEqual(Object.keys(report), node('PrepareReport'));
+  assert.equal(report.ok, false);
+  assert.equal(report.failed, 3);
+  assert.equal(report.accepted, 2);
+  assert.ok(report.elapsedMs > 0);
+  for (const f of report.failures) assert.deepEqual(Object.keys(f), node('PrepareFailure'));
+  const bad = report.failures.find((f) => f.identifier === null);
+  assert.equal(bad.given, '42');
+  assert.ok(bad.error instanceof errors.ValidationError);
+  const sent = report.failures.filter((f) => f.identifier !== null);
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0].error, sent[1].error, 'one error object per failed request');
+  assert.deepEqual(sent[0].identifier, { chassis_number: 'JH4KA7561PC000001' });
 });

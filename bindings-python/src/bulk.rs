@@ -84,14 +84,7 @@ pub fn prepare_all<'py>(
             }
             if with_batches {
                 let e = Arc::clone(&events);
-                options.on_batch = Some(Arc::new(move |b: &PrepareBatch| {
-                    e.send(BulkEvent::Batch(PrepareBatch {
-                        indices: b.indices.clone(),
-                        identifiers: b.identifiers.clone(),
-                        error: b.error.clone(),
-                        throttled: b.throttled,
-                    }))
-                }));
+                options.on_batch = Some(Arc::new(move |b: &PrepareBatch| e.send(BulkEvent::Batch(b.clone()))));
             }
             let (f, stream) = demand_feed(CHUNK / 2, move || events.send(BulkEvent::Pull));
             *feeder.borrow_mut() = Some(f);

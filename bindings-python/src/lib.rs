@@ -33,6 +33,15 @@ fn init_logging(py: Python<'_>) {
     }
 }
 
+/// The level `PARTLY_LOG` asks for (`"debug"`, `"info"`, `"warn"`, `"error"`, `"off"`), parsed by
+/// the core (`LogLevel::from_env`): `None` when unset or blank; a `partly.ValidationError` naming
+/// the variable and the allowed levels otherwise. `partly/__init__.py` applies it to the
+/// `partly` logger at import.
+#[pyfunction]
+fn env_log_level(py: Python<'_>, value: Option<&str>) -> PyResult<Option<&'static str>> {
+    partly::logging::LogLevel::from_env(value).map(|l| l.map(|l| l.name())).map_err(|e| error::to_pyerr(py, &e))
+}
+
 /// `pyo3-log`'s logger behind the gate of `shutdown.rs`. Most records are emitted on the
 /// runtime's threads, and `pyo3-log` takes the GIL for each one (to ask `logging` whether the
 /// level is enabled, then to log): a thread doing that when the interpreter starts to finalize
@@ -70,6 +79,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<testing::MockServer>()?;
     m.add_function(wrap_pyfunction!(cli::run_cli, m)?)?;
+    m.add_function(wrap_pyfunction!(env_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::authorize_url, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::verify_state, m)?)?;
     m.add_function(wrap_pyfunction!(oauth::shapes, m)?)?;

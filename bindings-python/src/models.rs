@@ -17,6 +17,7 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, P
 use serde_json::{Map, Number, Value};
 
 use partly::numbers::{number_form, number_from_text, NumberForm};
+use partly::shapes::FieldValue;
 use partly::{CallOptions, PrepareProgress, PrepareReport, VehicleIdentifier};
 
 use crate::error::{self, IntoPyResult};
@@ -320,6 +321,74 @@ pub fn identifiers(obj: &Bound<'_, PyAny>) -> PyResult<Vec<VehicleIdentifier>> {
         .map_err(|e| error::validation(py, e.message().to_string()))
 }
 
+/// One field value of an SDK record (`partly::shapes::FieldValue`) as a Python value. `errors`
+/// keeps the last error made, so that the identifiers of one failed request share one exception
+/// object.
+fn field_to_py<'py>(
+    py: Python<'py>,
+    value: &FieldValue<'_>,
+    errors: &mut LastError<'py>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match *value {
+        FieldValue::Null => py.None().into_bound(py),
+        FieldValue::Bool(b) => PyBool::new(py, b).to_owned().into_any(),
+        FieldValue::Count(n) => n.into_pyobject(py)?.into_any(),
+        FieldValue::Number(x) => x.into_pyobject(py)?.into_any(),
+        FieldValue::Text(t) => PyString::new(py, t).into_any(),
+        FieldValue::Indices(ix) => PyList::new(py, ix)?.into_any(),
+        FieldValue::Identifier(id) => from_json(py, &id.to_json())?,
+        FieldValue::Identifiers(ids) => {
+            let list = PyList::empty(py);
+            for id in ids {
+                list.append(from_json(py, &id.to_json())?)?;
+            }
+            list.into_any()
+        }
+        FieldValue::Error(e) => {
+            let ptr = std::sync::Arc::as_ptr(e);
+            match &errors.0 {
+                Some((p, obj)) if *p == ptr => obj.clone(),
+                _ => {
+                    let obj = error::to_pyobject(py, e)?;
+                    errors.0 = Some((ptr, obj.clone()));
+                    obj
+                }
+            }
+        }
+        FieldValue::Failures(failures) => {
+            let list = PyList::empty(py);
+            for f in failures {
+                list.append(record_to_py(py, &f.fields(), errors)?)?;
+            }
+            list.into_any()
+        }
+    })
+}
+
+/// The last error object made (see [`field_to_py`]).
+#[derive(Default)]
+pub struct LastError<'py>(Option<(*const partly::Error, Bound<'py, PyAny>)>);
+
+/// An SDK record's fields (`PrepareProgress::fields()`, ...) as a dict keyed by the shape's
+/// names, in its order: the keyword arguments of the `partly.models` class of that shape.
+pub fn record_to_py<'py>(
+    py: Python<'py>,
+    fields: &[(&'static str, FieldValue<'_>)],
+    errors: &mut LastError<'py>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (name, value) in fields {
+        d.set_item(intern(py, name), field_to_py(py, value, errors)?)?;
+    }
+    Ok(d)
+}
+
+/// A field name as an interned Python string (the same key object at every call: `on_progress`
+/// may run thousands of times a second).
+fn intern<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString> {
+    PyString::intern(py, name)
+}
+
 static PROGRESS_TYPE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// A `partly.models.PrepareProgress`.
@@ -327,79 +396,20 @@ pub fn progress_to_py<'py>(py: Python<'py>, p: &PrepareProgress) -> PyResult<Bou
     let class = PROGRESS_TYPE
         .get_or_try_init(py, || py.import("partly.models")?.getattr("PrepareProgress").map(Bound::unbind))?
         .bind(py);
-    let d = PyDict::new(py);
-    d.set_item("total", p.total)?;
-    d.set_item("read", p.read)?;
-    d.set_item("done", p.done)?;
-    d.set_item("accepted", p.accepted)?;
-    d.set_item("failed", p.failed)?;
-    d.set_item("skipped", p.skipped)?;
-    d.set_item("in_flight", p.in_flight)?;
-    d.set_item("concurrency", p.concurrency)?;
-    d.set_item("rate", p.rate)?;
-    d.set_item("throttled", p.throttled)?;
-    d.set_item("requests", p.requests)?;
-    d.set_item("elapsed", p.elapsed.as_secs_f64())?;
-    class.call((), Some(&d))
+    class.call((), Some(&record_to_py(py, &p.fields(), &mut LastError::default())?))
 }
 
-/// One settled request (for `on_batch`) as a dict: `indices`, `identifiers`, `error`, `throttled`.
+/// One settled request (for `on_batch`) as the keyword arguments of `partly.PrepareBatch`.
 pub fn batch_to_py<'py>(py: Python<'py>, b: &partly::PrepareBatch) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("indices", b.indices.clone())?;
-    let ids = PyList::empty(py);
-    for id in &b.identifiers {
-        ids.append(from_json(py, &id.to_json())?)?;
-    }
-    d.set_item("identifiers", ids)?;
-    match &b.error {
-        Some(e) => d.set_item("error", error::to_pyobject(py, e)?)?,
-        None => d.set_item("error", py.None())?,
-    }
-    d.set_item("throttled", b.throttled)?;
-    Ok(d)
+    record_to_py(py, &b.fields(), &mut LastError::default())
 }
 
-/// A `PrepareReport` as a dict of plain values, each failure's error as an exception object
-/// (one object per request: the identifiers of one failed request share it). The Python side
-/// makes it a `partly.PrepareReport`.
+/// A `PrepareReport` as a dict of its shape's fields, `failures` a list of dicts (the keyword
+/// arguments of `partly.PrepareFailure`), each failure's error an exception object (one per
+/// request: the identifiers of one failed request share it). The Python side makes it a
+/// `partly.PrepareReport`.
 pub fn report_to_py<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("ok", r.is_success())?;
-    d.set_item("total", r.total)?;
-    d.set_item("accepted", r.accepted)?;
-    d.set_item("failed", r.failed)?;
-    d.set_item("skipped", r.skipped)?;
-    d.set_item("duplicates_possible", r.duplicates_possible)?;
-    d.set_item("throttled", r.throttled)?;
-    d.set_item("requests", r.requests)?;
-    d.set_item("elapsed", r.elapsed.as_secs_f64())?;
-    d.set_item("deadline_reached", r.deadline_reached)?;
-    d.set_item("concurrency", r.concurrency)?;
-    let failures = PyList::empty(py);
-    let mut last: Option<(*const partly::Error, Bound<'py, PyAny>)> = None;
-    for f in r.failures() {
-        let ptr = std::sync::Arc::as_ptr(&f.error);
-        let err = match &last {
-            Some((p, obj)) if *p == ptr => obj.clone(),
-            _ => {
-                let obj = error::to_pyobject(py, &f.error)?;
-                last = Some((ptr, obj.clone()));
-                obj
-            }
-        };
-        let fd = PyDict::new(py);
-        fd.set_item("index", f.index)?;
-        match &f.identifier {
-            Some(id) => fd.set_item("identifier", from_json(py, &id.to_json())?)?,
-            None => fd.set_item("identifier", py.None())?,
-        }
-        fd.set_item("given", f.given.as_deref())?;
-        fd.set_item("error", err)?;
-        failures.append(fd)?;
-    }
-    d.set_item("failures", failures)?;
-    Ok(d)
+    record_to_py(py, &r.fields(), &mut LastError::default())
 }
 
 /// What a call produced, turned into Python values once the GIL is held (on the waiting

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from typing import List
 
@@ -161,3 +165,69 @@ def test_a_single_answered_error_is_not_a_warning(client: partly.Client, caplog:
         client.jobs.get(external="no-such-job")
     levels = [r.levelno for r in partly_records(caplog)]
     assert levels and all(level == logging.DEBUG for level in levels), levels
+
+
+def run_with_partly_log(value: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Runs `code` in a fresh interpreter with PARTLY_LOG=value (and no logging configured)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTLY_")}
+    env["PARTLY_LOG"] = value
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+CALLS = """
+    import partly
+    from partly.testing import DEMO_INTEGRATION_ID, DEMO_JOB_EXTERNAL_ID, MockServer
+
+    with MockServer() as mock:
+        mock.client().jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        key = "sk-live-NOT-TO-BE-SEEN-4711"
+        try:
+            client = partly.Client(api_key=key, integration_id=DEMO_INTEGRATION_ID, base_url=mock.url, max_retries=0)
+            client.jobs.get(external=DEMO_JOB_EXTERNAL_ID)
+        except partly.AuthenticationError:
+            pass
+    print("done")
+"""
+
+
+def test_partly_log_debug_prints_the_records_on_stderr_without_secrets() -> None:
+    child = run_with_partly_log("debug", CALLS)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "done"
+    lines = [line for line in child.stderr.splitlines() if " DEBUG partly: " in line]
+    assert "jobs.get" in lines[0] and "attempt=1" in lines[0] and "status=200" in lines[0], child.stderr
+    assert any("status=401" in line for line in lines), child.stderr
+    assert "NOT-TO-BE-SEEN" not in child.stderr and DEMO_API_KEY not in child.stderr
+
+
+def test_partly_log_warn_keeps_debug_records_out() -> None:
+    child = run_with_partly_log("warn", CALLS)
+    assert child.returncode == 0, child.stderr
+    assert " DEBUG partly: " not in child.stderr and child.stdout.strip() == "done"
+
+
+def test_partly_log_leaves_a_handler_the_application_set_alone() -> None:
+    before = """
+        import logging
+        records = []
+        handler = logging.Handler()
+        handler.emit = records.append  # type: ignore[method-assign]
+        logging.getLogger("partly").addHandler(handler)
+    """
+    after = 'print(len(records), logging.getLogger("partly").level == logging.INFO)'
+    child = run_with_partly_log("info", textwrap.dedent(before) + textwrap.dedent(CALLS) + after)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.split() == ["done", "0", "True"], "INFO: the two DEBUG lines filtered out"
+    assert " partly: " not in child.stderr, "no stderr handler added next to the application's"
+
+
+def test_a_bad_partly_log_is_one_warning_naming_it_and_the_levels() -> None:
+    child = run_with_partly_log("loud", CALLS)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "done"
+    warnings = [line for line in child.stderr.splitlines() if "RuntimeWarning" in line]
+    assert len(warnings) == 1, child.stderr
+    assert 'PARTLY_LOG "loud"' in warnings[0] and "off, error, warn, info, debug" in warnings[0]
+    assert " partly: " not in child.stderr, "no records: the level stays unset"

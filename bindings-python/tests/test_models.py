@@ -95,12 +95,12 @@ def test_install_result_hides_the_key(mock: MockServer) -> None:
 
 def test_prepare_models() -> None:
     fields = dict(total=3, read=3, done=1, accepted=1, failed=0, skipped=0, in_flight=2, concurrency=8)
-    p = partly.PrepareProgress(**fields, rate=None, throttled=0, requests=1, elapsed=0.5)
-    assert p == partly.PrepareProgress(3, 3, 1, 1, 0, 0, 2, 8, None, 0, 1, 0.5)
+    p = partly.PrepareProgress(**fields, rate=None, throttled=0, requests=1, elapsed_ms=500.0)
+    assert p == partly.PrepareProgress(3, 3, 1, 1, 0, 0, 2, 8, None, 0, 1, 500.0)
     assert "done=1" in repr(p)
     err = partly.ServerError("tier1.prepare: HTTP 503", status=503, attempts=3)
     totals = dict(ok=False, total=2, accepted=1, failed=1, skipped=0, duplicates_possible=0, throttled=0)
-    more = dict(requests=2, elapsed=0.1, deadline_reached=False, concurrency=8)
+    more = dict(requests=2, elapsed_ms=100.0, deadline_reached=False, concurrency=8)
     failures = [{"index": 1, "identifier": {"chassis_number": "B"}, "given": None, "error": err}]
     report = partly.PrepareReport({**totals, **more, "failures": failures})
     assert not report.ok

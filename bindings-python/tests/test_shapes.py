@@ -27,9 +27,24 @@ PY_TYPES = {
     "number": "int",
     "number | null": "Optional[int]",
     "boolean": "bool",
+    "number[]": "List[int]",
+    "Array<Record<string, unknown>>": "List[Dict[str, Any]]",
+    "PartlyError": "PartlyError",
+    "PartlyError | null": "Optional[PartlyError]",
+    "PrepareFailure[]": "List[PrepareFailure]",
 }
+# A `number` the core marks fractional (`float`: milliseconds, a rate) is a float in Python.
+FLOAT_TYPES = {"number": "float", "number | null": "Optional[float]"}
 # Properties that are helpers, not fields of the wire object.
 HELPERS = {"extra", "is_draft"}
+# Fields Python shows as a method (its idiom for a copy made at each call), typed by its return.
+PY_METHODS = {("PrepareReport", "failures")}
+
+
+def py_type(field: Dict[str, Any]) -> str:
+    if field["float"]:
+        return FLOAT_TYPES[field["ty"]]
+    return PY_TYPES[field["ty"]]
 
 
 def fields(name: str) -> List[Dict[str, Any]]:
@@ -40,6 +55,7 @@ def fields(name: str) -> List[Dict[str, Any]]:
 def test_the_core_declares_the_shapes() -> None:
     names = [s["name"] for s in SHAPES]
     assert {"Job", "JobStatus", "InstallResult", "PartlyError", "ResponseInfo"} <= set(names)
+    assert {"PrepareProgress", "PrepareBatch", "PrepareFailure", "PrepareReport"} <= set(names)
     assert len(names) == len(set(names))
 
 
@@ -50,19 +66,32 @@ def test_every_model_shape_is_a_class_with_one_typed_property_per_field() -> Non
         cls: Any = getattr(partly, shape["name"], None)
         assert inspect.isclass(cls), f"the core declares {shape['name']}; partly has no such class"
         declared = [f["name"] for f in shape["fields"]]
-        if dataclasses.is_dataclass(cls):  # an SDK-made record (ResponseInfo): its fields
-            annotations = {f.name: f.type for f in dataclasses.fields(cls)}
-            assert list(annotations) == declared, f"{shape['name']}: fields {list(annotations)} vs {declared}"
+        methods = {f for (s, f) in PY_METHODS if s == shape["name"]}
+        for name in methods:
+            method = vars(cls).get(name)
+            assert inspect.isfunction(method), f"{shape['name']}.{name}() is not a method"
+            (f,) = [f for f in shape["fields"] if f["name"] == name]
+            assert method.__annotations__["return"] == py_type(f), f"{shape['name']}.{name}() returns"
+        if dataclasses.is_dataclass(cls) or "__slots__" in vars(cls) and "_known" not in vars(cls):
+            # An SDK-made record (ResponseInfo, PrepareProgress, PrepareReport): a dataclass's
+            # fields, or a slotted class's annotated attributes.
+            if dataclasses.is_dataclass(cls):
+                annotations = {f.name: f.type for f in dataclasses.fields(cls)}
+            else:
+                annotations = dict(vars(cls).get("__annotations__", {}))
+            want = [n for n in declared if n not in methods]
+            assert list(annotations) == want, f"{shape['name']}: fields {list(annotations)} vs the core's {want}"
             for f in shape["fields"]:
-                want = PY_TYPES[f["ty"]] if f["name"] != "elapsed_ms" else "float"
-                assert annotations[f["name"]] == want, f"{shape['name']}.{f['name']}: {annotations[f['name']]}"
+                if f["name"] not in methods:
+                    got = annotations[f["name"]]
+                    assert got == py_type(f), f"{shape['name']}.{f['name']}: {got} vs {py_type(f)} ({f['ty']})"
             continue
         props = {n for n, v in vars(cls).items() if isinstance(v, property)} - HELPERS
         assert props == set(declared), f"{shape['name']}: properties {sorted(props)} vs the core's {declared}"
         for f in shape["fields"]:
             prop = vars(cls)[f["name"]]
             annotation = prop.fget.__annotations__["return"]
-            assert annotation == PY_TYPES[f["ty"]], f"{shape['name']}.{f['name']}: {annotation} vs {f['ty']}"
+            assert annotation == py_type(f), f"{shape['name']}.{f['name']}: {annotation} vs {f['ty']}"
             assert prop.__doc__, f"{shape['name']}.{f['name']} has no docstring"
         assert tuple(declared) == vars(cls)["_known"], f"{shape['name']}: _known is not the core's list"
 
@@ -93,3 +122,35 @@ def test_a_job_with_every_field_keeps_none_in_extra() -> None:
         job = mock.client().jobs.get(external=DEMO_JOB_EXTERNAL_ID)
     assert set(job.to_dict()) >= {f["name"] for f in fields("Job") if f["name"] != "vehicle"}
     assert job.extra == {}
+
+
+def test_the_bulk_preload_gives_the_core_fields_with_their_types() -> None:
+    progress: List[partly.PrepareProgress] = []
+    batches: List[partly.PrepareBatch] = []
+    with MockServer() as mock:
+        mock.inject_fault(method="tier1.prepare", times=1, status=400)
+        report = mock.client().tier1.prepare_all(
+            (v for v in ["JH4KA7561PC000001", "JH4KA7561PC000002", None, "JH4KA7561PC000003", "JH4KA7561PC000004"]),
+            batch_size=2,
+            max_concurrency=1,
+            max_retries=0,
+            on_progress=progress.append,
+            on_batch=batches.append,
+        )
+    assert progress and batches
+    last = progress[-1]
+    assert [f.name for f in dataclasses.fields(last)] == [f["name"] for f in fields("PrepareProgress")]
+    assert last.total is None, "a generator's total is unknown: None, not absent"
+    assert isinstance(last.elapsed_ms, float) and last.elapsed_ms > 0
+    assert isinstance(last.read, int) and last.read == 5
+    assert {b.error is None for b in batches} == {True, False}
+    failed = [b for b in batches if b.error is not None][0]
+    assert isinstance(failed.error, partly.BadRequestError) and failed.indices and failed.throttled == 0
+    assert list(failed.to_dict()) == [f["name"] for f in fields("PrepareBatch")]
+    assert list(report.to_dict()) == [f["name"] for f in fields("PrepareReport")]
+    assert isinstance(report.elapsed_ms, float) and report.elapsed_ms > 0
+    assert report.failed == 3 and report.accepted == 2 and not report.ok
+    bad = [f for f in report.failures() if f.identifier is None]
+    assert len(bad) == 1 and bad[0].given == "None" and isinstance(bad[0].error, partly.ValidationError)
+    sent = [f for f in report.failures() if f.identifier is not None]
+    assert len(sent) == 2 and sent[0].error is sent[1].error, "one error object per failed request"

@@ -473,7 +473,7 @@ async fn jobs_insert(args: InsertArgs, conn: &Connection, json: bool) -> Result<
             other => {
                 return Err(Failure::Input(format!(
                     "--data must be a JSON object (the job's fields, e.g. {{\"repairer_site_id\": \"...\"}}), got {}",
-                    json_type(&other)
+                    partly::models::json_type_name(&other)
                 )))
             }
         },
@@ -603,17 +603,6 @@ fn scalar(value: &Value) -> String {
         Value::Null => "-".into(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

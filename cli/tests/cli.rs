@@ -200,6 +200,17 @@ async fn jobs_insert_creates_then_updates() {
     let out = partly(&mock, &["jobs", "insert", "--external", "CLI-2"]).await;
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("--site-id"), "{}", out.stderr);
+
+    // --data that is not an object: named with the core's wording of the JSON type, nothing sent.
+    let sent = mock.requests().len();
+    let out = partly(&mock, &["jobs", "insert", "--external", "CLI-3", "--data", "[1]"]).await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("--data must be a JSON object") && out.stderr.contains("got an array"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(mock.requests().len(), sent, "nothing sent for bad --data");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,14 +66,22 @@ impl LogLevel {
         Ok(level)
     }
 
+    /// The level `PARTLY_LOG` asks for: `None` when unset or blank, an error naming the variable
+    /// and the allowed levels when it is not one. Node reads it when a client is made (a bad value
+    /// fails `new Client()` like a bad `logLevel`); Python at `import partly`, where nothing can
+    /// fail, so it shows the error's message as one warning and goes on without it.
+    pub fn from_env(value: Option<&str>) -> Result<Option<LogLevel>, Error> {
+        value.map(str::trim).filter(|v| !v.is_empty()).map(|v| LogLevel::parse(v, ENV_LOG)).transpose()
+    }
+
     /// The level in force: the one given (`log_level`), else the environment's `PARTLY_LOG`, else
     /// `Warn` when a logger was given, else `Off` (silent by default).
     pub fn effective(given: Option<&str>, env: Option<&str>, has_logger: bool) -> Result<LogLevel, Error> {
         if let Some(g) = given {
             return LogLevel::parse(g, "log_level");
         }
-        if let Some(e) = env.map(str::trim).filter(|e| !e.is_empty()) {
-            return LogLevel::parse(e, ENV_LOG);
+        if let Some(level) = LogLevel::from_env(env)? {
+            return Ok(level);
         }
         Ok(if has_logger { LogLevel::Warn } else { LogLevel::Off })
     }
@@ -100,5 +108,10 @@ mod tests {
         assert!(LogLevel::Info.allows(LogLevel::Warn));
         assert!(!LogLevel::Info.allows(LogLevel::Debug));
         assert!(!LogLevel::Off.allows(LogLevel::Error));
+        assert_eq!(LogLevel::from_env(None).unwrap(), None);
+        assert_eq!(LogLevel::from_env(Some("  ")).unwrap(), None);
+        assert_eq!(LogLevel::from_env(Some("Info")).unwrap(), Some(LogLevel::Info));
+        let e = LogLevel::from_env(Some("loud")).unwrap_err().to_string();
+        assert!(e.contains("PARTLY_LOG \"loud\"") && e.contains("off, error, warn, info, debug"), "{e}");
     }
 }

@@ -552,7 +552,9 @@ fn require_text(value: &str, name: &str, hint: &str) -> Result<(), Error> {
     }
 }
 
-pub(crate) fn json_type_name(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, for messages ("got a string"): the one wording every
+/// validation message of the SDK and the command line uses.
+pub fn json_type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -3,10 +3,12 @@
 //! Node suites check their models and declarations against the same tables.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
 
 use partly::serde_json::{self, json, Value};
-use partly::shapes::{self, Shape};
-use partly::{InstallResponse, Job};
+use partly::shapes::{self, FieldValue, Shape};
+use partly::{InstallResponse, Job, PrepareBatch, PrepareFailure, PrepareProgress, PrepareReport, VehicleIdentifier};
 
 fn names(shape: &Shape) -> BTreeSet<&'static str> {
     shape.fields.iter().map(|f| f.name).collect()
@@ -22,6 +24,10 @@ fn sample(ty: &str) -> Value {
         "Record<string, unknown> | null" => json!({"make": "Honda"}),
         "number" | "number | null" => json!(1),
         "boolean" => json!(true),
+        "number[]" => json!([0, 1]),
+        "Array<Record<string, unknown>>" => json!([{"chassis_number": "JH4KA7561PC008269"}]),
+        "PartlyError" | "PartlyError | null" => json!({"detail": "bad input"}),
+        "PrepareFailure[]" => json!([]),
         other => panic!("no sample for type {other}"),
     }
 }
@@ -104,4 +110,240 @@ fn node_names_fields_of_sdk_records_in_camel_case_and_keeps_wire_names() {
     assert_eq!(shapes::node_field(&shapes::RESPONSE_INFO, "elapsed_ms"), "elapsedMs");
     assert_eq!(shapes::node_field(&shapes::ERROR, "code"), "errorType");
     assert_eq!(shapes::node_field(&shapes::ERROR, "trace_id"), "traceId");
+}
+
+// The bulk preload's records: the Rust structs keep Rust's idioms (a `Duration`, a method), the
+// shapes name what every binding shows. Each struct's fields are listed by destructuring it
+// without `..` (a new struct field does not compile here until it is listed), mapped to the
+// shape's names through the one table below, and compared with the record's `fields()` (names in
+// the shape's order, and values).
+
+/// Where a Rust struct and its shape name a field differently: (shape, Rust field, shape field).
+/// `elapsed` is a `Duration` in Rust and float milliseconds (`elapsed_ms`) in the bindings, as
+/// `ResponseInfo` is; `ok` is a method in Rust (`is_success()`).
+const RUST_NAMES: &[(&str, &str, &str)] = &[
+    ("PrepareProgress", "elapsed", "elapsed_ms"),
+    ("PrepareReport", "elapsed", "elapsed_ms"),
+    ("PrepareReport", "is_success()", "ok"),
+];
+
+/// A Rust field's value as the JSON the shape's field holds.
+trait AsShape {
+    fn as_shape(&self) -> Value;
+}
+impl AsShape for usize {
+    fn as_shape(&self) -> Value {
+        json!(*self)
+    }
+}
+impl AsShape for u32 {
+    fn as_shape(&self) -> Value {
+        json!(*self)
+    }
+}
+impl AsShape for bool {
+    fn as_shape(&self) -> Value {
+        json!(*self)
+    }
+}
+impl AsShape for f64 {
+    fn as_shape(&self) -> Value {
+        json!(*self)
+    }
+}
+impl AsShape for String {
+    fn as_shape(&self) -> Value {
+        json!(self)
+    }
+}
+impl AsShape for std::time::Duration {
+    fn as_shape(&self) -> Value {
+        json!(self.as_secs_f64() * 1000.0)
+    }
+}
+impl AsShape for VehicleIdentifier {
+    fn as_shape(&self) -> Value {
+        self.to_json()
+    }
+}
+impl AsShape for Arc<partly::Error> {
+    fn as_shape(&self) -> Value {
+        let mut fields = self.fields();
+        fields.insert("message".into(), json!(self.to_string()));
+        Value::Object(fields)
+    }
+}
+impl AsShape for PrepareFailure {
+    fn as_shape(&self) -> Value {
+        let PrepareFailure { index, identifier, given, error } = self;
+        json!({"index": index.as_shape(), "identifier": identifier.as_shape(), "given": given.as_shape(), "error": error.as_shape()})
+    }
+}
+impl<T: AsShape> AsShape for Option<T> {
+    fn as_shape(&self) -> Value {
+        self.as_ref().map_or(Value::Null, AsShape::as_shape)
+    }
+}
+impl<T: AsShape> AsShape for Vec<T> {
+    fn as_shape(&self) -> Value {
+        Value::Array(self.iter().map(AsShape::as_shape).collect())
+    }
+}
+
+/// Every field of a struct value, by its Rust name (destructured: no field can be left out).
+macro_rules! rust_fields {
+    ($value:expr, $ty:ident { $($field:ident),* $(,)? }) => {{
+        let $ty { $($field),* } = &$value;
+        vec![$((stringify!($field), $field.as_shape())),*]
+    }};
+}
+
+/// Checks a record: the Rust fields, renamed by [`RUST_NAMES`], are the shape's fields, and
+/// `fields()` gives them in the shape's order with the struct's values.
+fn check_record(shape: &Shape, rust: Vec<(&str, Value)>, fields: &[(&'static str, FieldValue<'_>)]) {
+    let order: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    let declared: Vec<&str> = shape.fields.iter().map(|f| f.name).collect();
+    assert_eq!(order, declared, "{}: fields() is not in the shape's order", shape.name);
+    let rename = |rust: &str| {
+        RUST_NAMES
+            .iter()
+            .find(|(s, r, _)| *s == shape.name && *r == rust)
+            .map_or(rust.to_string(), |(_, _, n)| n.to_string())
+    };
+    let from_rust: std::collections::BTreeMap<String, Value> = rust.into_iter().map(|(k, v)| (rename(k), v)).collect();
+    let from_rust_names: BTreeSet<&str> = from_rust.keys().map(String::as_str).collect();
+    assert_eq!(
+        from_rust_names,
+        names(shape),
+        "{}: the struct's fields (renamed by RUST_NAMES) and the shape differ",
+        shape.name
+    );
+    for (name, value) in fields {
+        assert_eq!(&value.to_json(), &from_rust[*name], "{}.{name}: fields() and the struct differ", shape.name);
+    }
+    let json = partly::shapes::record_json(fields);
+    assert_eq!(json.as_object().unwrap().len(), shape.fields.len());
+}
+
+fn distinct_progress(total: Option<usize>, rate: Option<f64>) -> PrepareProgress {
+    PrepareProgress {
+        total,
+        read: 2,
+        done: 3,
+        accepted: 4,
+        failed: 5,
+        skipped: 6,
+        in_flight: 7,
+        concurrency: 8,
+        rate,
+        throttled: 9,
+        requests: 10,
+        elapsed: Duration::from_micros(11_500),
+    }
+}
+
+#[test]
+fn prepare_progress_shape_is_the_struct_and_its_fields() {
+    for p in [distinct_progress(Some(1), Some(12.5)), distinct_progress(None, None)] {
+        let rust = rust_fields!(
+            p,
+            PrepareProgress {
+                total,
+                read,
+                done,
+                accepted,
+                failed,
+                skipped,
+                in_flight,
+                concurrency,
+                rate,
+                throttled,
+                requests,
+                elapsed
+            }
+        );
+        check_record(&shapes::PREPARE_PROGRESS, rust, &p.fields());
+    }
+    let unknown = distinct_progress(None, None).fields();
+    assert!(matches!(unknown[0], ("total", FieldValue::Null)), "an unknown total is present and null");
+    assert_eq!(shapes::record_json(&distinct_progress(None, None).fields())["elapsed_ms"], 11.5);
+}
+
+fn failure(index: usize, error: &Arc<partly::Error>, identifier: bool) -> PrepareFailure {
+    PrepareFailure {
+        index,
+        identifier: identifier.then(|| VehicleIdentifier::chassis_number("JH4KA7561PC008269")),
+        given: (!identifier).then(|| "None".to_string()),
+        error: Arc::clone(error),
+    }
+}
+
+#[test]
+fn prepare_batch_and_failure_shapes_are_the_structs_and_their_fields() {
+    let error = Arc::new(partly::Error::validation("bad input"));
+    for e in [None, Some(Arc::clone(&error))] {
+        let b = PrepareBatch {
+            indices: vec![3, 4],
+            identifiers: vec![VehicleIdentifier::chassis_number("A"), VehicleIdentifier::chassis_number("B")],
+            error: e,
+            throttled: 2,
+        };
+        let rust = rust_fields!(b, PrepareBatch { indices, identifiers, error, throttled });
+        check_record(&shapes::PREPARE_BATCH, rust, &b.fields());
+    }
+    for f in [failure(1, &error, true), failure(2, &error, false)] {
+        let rust = rust_fields!(f, PrepareFailure { index, identifier, given, error });
+        check_record(&shapes::PREPARE_FAILURE, rust, &f.fields());
+    }
+}
+
+#[test]
+fn prepare_report_shape_is_the_struct_and_its_fields() {
+    let error = Arc::new(partly::Error::validation("bad input"));
+    let r = PrepareReport {
+        total: 9,
+        accepted: 6,
+        failed: 2,
+        skipped: 1,
+        duplicates_possible: 3,
+        throttled: 4,
+        requests: 5,
+        elapsed: Duration::from_millis(1500),
+        deadline_reached: true,
+        concurrency: 7,
+        failures: vec![failure(1, &error, true), failure(2, &error, false)],
+    };
+    let mut rust = rust_fields!(
+        r,
+        PrepareReport {
+            total,
+            accepted,
+            failed,
+            skipped,
+            duplicates_possible,
+            throttled,
+            requests,
+            elapsed,
+            deadline_reached,
+            concurrency,
+            failures
+        }
+    );
+    rust.push(("is_success()", r.is_success().as_shape()));
+    check_record(&shapes::PREPARE_REPORT, rust, &r.fields());
+    assert_eq!(shapes::record_json(&r.fields())["elapsed_ms"], 1500.0);
+    assert_eq!(shapes::record_json(&r.fields())["ok"], false);
+}
+
+#[test]
+fn floats_are_the_fractional_numbers() {
+    let floats: BTreeSet<(&str, &str)> =
+        shapes::ALL.iter().flat_map(|s| s.fields.iter().filter(|f| f.float).map(move |f| (s.name, f.name))).collect();
+    for (shape, field) in &floats {
+        let f =
+            shapes::ALL.iter().find(|s| s.name == *shape).unwrap().fields.iter().find(|f| f.name == *field).unwrap();
+        assert!(f.ty.starts_with("number"), "{shape}.{field} is float but not a number");
+    }
+    assert!(floats.contains(&("PrepareProgress", "elapsed_ms")) && floats.contains(&("PrepareProgress", "rate")));
+    assert!(!floats.contains(&("PrepareProgress", "read")));
 }

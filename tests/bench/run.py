@@ -169,58 +169,34 @@ def setup(skip_build: bool) -> None:
 SCENARIOS = ["get", "insert", "prepare"]
 
 
-def rust_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: object) -> list[str]:
-    cmd = [
-        str(TARGET / "release" / "partly-bench"),
-        "--client",
-        client,
-        "--scenario",
-        scenario,
-        "--url",
-        url,
-        "--calls",
-        str(calls),
-        "--concurrency",
-        str(conc),
-    ]
+# How each language's benchmark client is started (the arguments after it are the same).
+LAUNCHERS = {
+    "rust": lambda: [str(TARGET / "release" / "partly-bench")],
+    "python": lambda: [str(PY), str(BENCH / "python" / "bench_client.py")],
+    "node": lambda: ["node", "--expose-gc", str(NODE_DIR / "bench_client.mjs")],
+}
+
+
+def client_cmd(lang: str, client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: object) -> list[str]:
+    """The command that runs `client` of `lang` (rust, python, node) through `scenario`; extra
+    keywords become `--flag value` options (the Rust client's `--warm-calls`, `--http2`, ...)."""
+    cmd = LAUNCHERS[lang]() + ["--client", client, "--scenario", scenario, "--url", url]
+    cmd += ["--calls", str(calls), "--concurrency", str(conc)]
     for k, v in kw.items():
         cmd += [f"--{k.replace('_', '-')}", str(v)]
     return cmd
 
 
+def rust_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1, **kw: object) -> list[str]:
+    return client_cmd("rust", client, scenario, url, calls, conc, **kw)
+
+
 def py_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1) -> list[str]:
-    return [
-        str(PY),
-        str(BENCH / "python" / "bench_client.py"),
-        "--client",
-        client,
-        "--scenario",
-        scenario,
-        "--url",
-        url,
-        "--calls",
-        str(calls),
-        "--concurrency",
-        str(conc),
-    ]
+    return client_cmd("python", client, scenario, url, calls, conc)
 
 
 def node_cmd(client: str, scenario: str, url: str, calls: int, conc: int = 1) -> list[str]:
-    return [
-        "node",
-        "--expose-gc",
-        str(NODE_DIR / "bench_client.mjs"),
-        "--client",
-        client,
-        "--scenario",
-        scenario,
-        "--url",
-        url,
-        "--calls",
-        str(calls),
-        "--concurrency",
-        str(conc),
-    ]
+    return client_cmd("node", client, scenario, url, calls, conc)
 
 
 def numbers_job() -> str:
@@ -271,45 +247,34 @@ def main() -> int:
 
     with Mock() as mock:
         url = mock.url
+
+        def group(label: str, lang: str, clients: list[str], scenario: str, calls: int, conc: int = 1) -> None:
+            """One row per client of `lang`: the best of `reps` runs of `scenario`."""
+            for c in clients:
+                cmd = client_cmd(lang, c, scenario, url, calls, conc)
+                rows.append(row(label, c, best_of(reps, lambda: run_client(cmd))))
+
         for sc in SCENARIOS:
             calls = n // 5 if sc == "prepare" else n
             if want("rust"):
-                for c in ["partly", "reqwest"]:
-                    rows.append(row(f"rust {sc}", c, best_of(reps, lambda: run_client(rust_cmd(c, sc, url, calls)))))
+                group(f"rust {sc}", "rust", ["partly", "reqwest"], sc, calls)
             if want("python"):
-                for c in ["partly", "requests", "httpx"]:
-                    rows.append(
-                        row(f"python sync {sc}", c, best_of(reps, lambda: run_client(py_cmd(c, sc, url, calls))))
-                    )
+                group(f"python sync {sc}", "python", ["partly", "requests", "httpx"], sc, calls)
         for conc in [1, 64]:
             calls = n if conc == 1 else n * 2
             if want("asyncio"):
-                for c in ["partly-async", "httpx-async", "aiohttp"]:
-                    rows.append(
-                        row(
-                            f"python asyncio get x{conc}",
-                            c,
-                            best_of(reps, lambda: run_client(py_cmd(c, "get", url, calls, conc))),
-                        )
-                    )
+                group(
+                    f"python asyncio get x{conc}",
+                    "python",
+                    ["partly-async", "httpx-async", "aiohttp"],
+                    "get",
+                    calls,
+                    conc,
+                )
             if want("node"):
-                for c in ["partly", "fetch", "undici"]:
-                    rows.append(
-                        row(
-                            f"node get x{conc}",
-                            c,
-                            best_of(reps, lambda: run_client(node_cmd(c, "get", url, calls, conc))),
-                        )
-                    )
+                group(f"node get x{conc}", "node", ["partly", "fetch", "undici"], "get", calls, conc)
             if want("rust") and conc == 64:
-                for c in ["partly", "reqwest"]:
-                    rows.append(
-                        row(
-                            f"rust get x{conc}",
-                            c,
-                            best_of(reps, lambda: run_client(rust_cmd(c, "get", url, calls, conc))),
-                        )
-                    )
+                group(f"rust get x{conc}", "rust", ["partly", "reqwest"], "get", calls, conc)
         if want("memory"):
             big = 20_000 if args.quick else 200_000
             for label, cmd in [

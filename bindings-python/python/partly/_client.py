@@ -22,6 +22,7 @@ from typing import (
     Sequence,
     Type,
     TypedDict,
+    TypeVar,
     Union,
     cast,
 )
@@ -35,10 +36,14 @@ from .models import (
     PrepareProgress,
     PrepareReport,
     PrepareResult,
+    Response,
+    ResponseInfo,
     VehicleIdentifier,
 )
 
 __all__ = ["Client", "AsyncClient", "diagnostics", "Diagnostics"]
+
+_S = TypeVar("_S", bound="_Settings")
 
 UuidLike = Union[str, uuid.UUID]
 ProxyOption = Union[str, Literal[False], None]
@@ -172,8 +177,33 @@ def diagnostics(
         client.close()
 
 
+_T = TypeVar("_T")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _result(info: bool, make: Callable[[Any], _T], raw: Any) -> _T:
+    """``make(raw)``; in the namespaces of ``with_response_info`` (``info``), a
+    :class:`~partly.Response` of it and the call's info. Typed as the plain result here: the
+    views of ``_response_info.py`` type those methods as returning the ``Response``."""
+    if info:
+        return cast(_T, Response(make(raw["value"]), ResponseInfo._from_native(raw["info"])))
+    return make(raw)
+
+
 class _Settings:
     _native: _native.Client
+    _info: bool = False
+    """True in the twin whose ``call`` serves ``with_response_info.call``."""
+
+    def _info_twin(self: _S) -> _S:
+        """This client's twin (same native client) whose ``call`` returns a Response."""
+        twin = object.__new__(type(self))
+        twin._native = self._native
+        twin._info = True
+        return twin
 
     @property
     def base_url(self) -> str:
@@ -219,8 +249,9 @@ class _Settings:
 class Jobs:
     """``jobs.*``: repair jobs. Use ``client.jobs``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     def get(
         self,
@@ -233,7 +264,8 @@ class Jobs:
         """Fetches one repair job by Partly's ``id`` or by your own reference (``external``).
 
         Raises :class:`~partly.NotFoundError` when there is no such job."""
-        return Job(self._native.jobs_get(id=id, external=external, timeout=timeout, max_retries=max_retries))
+        raw = self._native.jobs_get(id=id, external=external, timeout=timeout, max_retries=max_retries, info=self._info)
+        return _result(self._info, Job, raw)
 
     def insert(
         self,
@@ -251,23 +283,24 @@ class Jobs:
         ``data`` has the fields of the API's ``ExternalInsert``: ``repairer_site_id`` (required),
         ``claim_number``, ``job_number``, ``vehicle`` (a dict), ``work_provider_id``; other keys are
         sent as they are."""
-        return Job(
-            self._native.jobs_insert(
-                id=id,
-                external=external,
-                data=data,
-                if_exists=if_exists,
-                timeout=timeout,
-                max_retries=max_retries,
-            )
+        raw = self._native.jobs_insert(
+            id=id,
+            external=external,
+            data=data,
+            if_exists=if_exists,
+            timeout=timeout,
+            max_retries=max_retries,
+            info=self._info,
         )
+        return _result(self._info, Job, raw)
 
 
 class Tier1:
     """``tier1.*``: vehicle preparation. Use ``client.tier1``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     def prepare(
         self,
@@ -278,7 +311,8 @@ class Tier1:
     ) -> PrepareResult:
         """Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use. A vehicle is a
         chassis number (``"JH4KA7561PC008269"``) or a plate (``{"plate": "ABC123", "region": "NZ"}``)."""
-        return PrepareResult(self._native.tier1_prepare(identifiers, timeout=timeout, max_retries=max_retries))
+        raw = self._native.tier1_prepare(identifiers, timeout=timeout, max_retries=max_retries, info=self._info)
+        return _result(self._info, PrepareResult, raw)
 
     def prepare_all(
         self,
@@ -371,8 +405,9 @@ def _on_loop(loop: asyncio.AbstractEventLoop, cb: Optional[Callable[[Any], objec
 class Integrations:
     """``integrations.*``: installs. Use ``client.integrations``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     def insert(
         self,
@@ -386,15 +421,15 @@ class Integrations:
         """Finishes an OAuth install: trades the access code from the redirect for the
         integration's API key and id. Needs no credentials on the client. Never resent once the
         request may have reached the server (the code is single use)."""
-        return InstallResult(
-            self._native.integrations_insert(
-                access_code=access_code,
-                client_id=client_id,
-                client_secret=client_secret,
-                timeout=timeout,
-                max_retries=max_retries,
-            )
+        raw = self._native.integrations_insert(
+            access_code=access_code,
+            client_id=client_id,
+            client_secret=client_secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            info=self._info,
         )
+        return _result(self._info, InstallResult, raw)
 
 
 class Client(_Settings):
@@ -437,7 +472,12 @@ class Client(_Settings):
         self.jobs = Jobs(self._native)
         self.tier1 = Tier1(self._native)
         self.integrations = Integrations(self._native)
-        self.with_response_info = WithResponseInfo(self._native)
+        self.with_response_info = WithResponseInfo(
+            Jobs(self._native, info=True),
+            Tier1(self._native, info=True),
+            Integrations(self._native, info=True),
+            self._info_twin(),
+        )
         """The same methods, each returning a :class:`~partly.Response`: the result and the
         call's :class:`~partly.ResponseInfo` (status, request id, trace id, attempts, elapsed)."""
 
@@ -457,9 +497,10 @@ class Client(_Settings):
         A method the SDK does not know is resent only when the connection was never made,
         unless ``idempotent=True`` says it is safe; it is sent with the client's credentials
         unless ``auth=False`` (a method that needs none, from a client that has none)."""
-        return self._native.call(
-            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent, auth=auth
+        raw = self._native.call(
+            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent, auth=auth, info=self._info
         )
+        return _result(self._info, _same, raw)
 
     def diagnostics(self) -> Diagnostics:
         """:func:`partly.diagnostics` with this client's settings."""
@@ -492,8 +533,9 @@ class Client(_Settings):
 class AsyncJobs:
     """``jobs.*``: repair jobs. Use ``client.jobs``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     async def get(
         self,
@@ -506,11 +548,10 @@ class AsyncJobs:
         """Fetches one repair job by Partly's ``id`` or by your own reference (``external``).
 
         Raises :class:`~partly.NotFoundError` when there is no such job."""
-        return Job(
-            await self._native.jobs_get(
-                id=id, external=external, timeout=timeout, max_retries=max_retries, blocking=False
-            )
+        raw = await self._native.jobs_get(
+            id=id, external=external, timeout=timeout, max_retries=max_retries, info=self._info, blocking=False
         )
+        return _result(self._info, Job, raw)
 
     async def insert(
         self,
@@ -524,24 +565,25 @@ class AsyncJobs:
     ) -> Job:
         """Creates, updates (``if_exists="update"``, the default) or replaces a repair job; see
         :meth:`partly.Client.jobs.insert <Jobs.insert>`."""
-        return Job(
-            await self._native.jobs_insert(
-                id=id,
-                external=external,
-                data=data,
-                if_exists=if_exists,
-                timeout=timeout,
-                max_retries=max_retries,
-                blocking=False,
-            )
+        raw = await self._native.jobs_insert(
+            id=id,
+            external=external,
+            data=data,
+            if_exists=if_exists,
+            timeout=timeout,
+            max_retries=max_retries,
+            info=self._info,
+            blocking=False,
         )
+        return _result(self._info, Job, raw)
 
 
 class AsyncTier1:
     """``tier1.*``: vehicle preparation. Use ``client.tier1``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     async def prepare(
         self,
@@ -551,9 +593,10 @@ class AsyncTier1:
         max_retries: Optional[int] = None,
     ) -> PrepareResult:
         """Queues 1 to 100 vehicles for Partly to fetch and cache ahead of use."""
-        return PrepareResult(
-            await self._native.tier1_prepare(identifiers, timeout=timeout, max_retries=max_retries, blocking=False)
+        raw = await self._native.tier1_prepare(
+            identifiers, timeout=timeout, max_retries=max_retries, info=self._info, blocking=False
         )
+        return _result(self._info, PrepareResult, raw)
 
     async def prepare_all(
         self,
@@ -624,8 +667,9 @@ class AsyncTier1:
 class AsyncIntegrations:
     """``integrations.*``: installs. Use ``client.integrations``."""
 
-    def __init__(self, native: _native.Client) -> None:
+    def __init__(self, native: _native.Client, info: bool = False) -> None:
         self._native = native
+        self._info = info  # the namespace of `with_response_info`: results are Responses
 
     async def insert(
         self,
@@ -637,16 +681,16 @@ class AsyncIntegrations:
         max_retries: Optional[int] = None,
     ) -> InstallResult:
         """Finishes an OAuth install: trades the access code for the API key and id."""
-        return InstallResult(
-            await self._native.integrations_insert(
-                access_code=access_code,
-                client_id=client_id,
-                client_secret=client_secret,
-                timeout=timeout,
-                max_retries=max_retries,
-                blocking=False,
-            )
+        raw = await self._native.integrations_insert(
+            access_code=access_code,
+            client_id=client_id,
+            client_secret=client_secret,
+            timeout=timeout,
+            max_retries=max_retries,
+            info=self._info,
+            blocking=False,
         )
+        return _result(self._info, InstallResult, raw)
 
 
 class AsyncClient(_Settings):
@@ -681,7 +725,12 @@ class AsyncClient(_Settings):
         self.jobs = AsyncJobs(self._native)
         self.tier1 = AsyncTier1(self._native)
         self.integrations = AsyncIntegrations(self._native)
-        self.with_response_info = AsyncWithResponseInfo(self._native)
+        self.with_response_info = AsyncWithResponseInfo(
+            AsyncJobs(self._native, info=True),
+            AsyncTier1(self._native, info=True),
+            AsyncIntegrations(self._native, info=True),
+            self._info_twin(),
+        )
         """The same methods, each returning a :class:`~partly.Response` (see ``Client``)."""
 
     async def call(
@@ -695,9 +744,17 @@ class AsyncClient(_Settings):
         auth: Optional[bool] = None,
     ) -> Any:
         """Calls any method by its wire name with a JSON body; see :meth:`Client.call`."""
-        return await self._native.call(
-            method, body, timeout=timeout, max_retries=max_retries, idempotent=idempotent, auth=auth, blocking=False
+        raw = await self._native.call(
+            method,
+            body,
+            timeout=timeout,
+            max_retries=max_retries,
+            idempotent=idempotent,
+            auth=auth,
+            info=self._info,
+            blocking=False,
         )
+        return _result(self._info, _same, raw)
 
     async def diagnostics(self) -> Diagnostics:
         """:func:`partly.diagnostics` with this client's settings."""

@@ -219,8 +219,8 @@ class PrepareProgress:
     """Answers 429/503 seen so far."""
     requests: int
     """Requests sent so far (retries and requeues included)."""
-    elapsed: float
-    """Seconds since the run started."""
+    elapsed_ms: float
+    """Milliseconds since the run started."""
 
 
 def _error_dict(e: Optional[PartlyError]) -> Optional[Dict[str, Any]]:
@@ -259,7 +259,7 @@ class PrepareBatch:
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> PrepareBatch:
-        return cls(d["indices"], d["identifiers"], d["error"], d["throttled"])
+        return cls(**d)  # the core's fields (partly::shapes::PREPARE_BATCH), by name
 
     @property
     def ok(self) -> bool:
@@ -268,12 +268,9 @@ class PrepareBatch:
 
     def to_dict(self) -> Dict[str, Any]:
         """The batch as plain values (the error as its class name, message and fields)."""
-        return {
-            "indices": list(self.indices),
-            "identifiers": copy.deepcopy(self.identifiers),
-            "error": _error_dict(self.error),
-            "throttled": self.throttled,
-        }
+        d: Dict[str, Any] = {name: copy.deepcopy(getattr(self, name)) for name in _SHAPES["PrepareBatch"]}
+        d["error"] = _error_dict(self.error)
+        return d
 
     def __repr__(self) -> str:
         err = f", error={self.error!r}" if self.error is not None else ""
@@ -300,20 +297,8 @@ class PrepareReport:
     """The outcome of ``prepare_all``: totals for every identifier read, and each failed one.
     Accepted identifiers are counted, not kept (memory grows only with failures)."""
 
-    __slots__ = (
-        "ok",
-        "total",
-        "accepted",
-        "failed",
-        "skipped",
-        "duplicates_possible",
-        "throttled",
-        "requests",
-        "elapsed",
-        "deadline_reached",
-        "concurrency",
-        "_failures",
-    )
+    # The core's fields (partly::shapes::PREPARE_REPORT); `failures` is a method here.
+    __slots__ = tuple(n for n in _SHAPES["PrepareReport"] if n != "failures") + ("_failures",)
 
     ok: bool
     """Whether every identifier read was accepted (now or, per the checkpoint, earlier)."""
@@ -331,8 +316,8 @@ class PrepareReport:
     """Answers 429/503 seen (each waited out; a 429 does not spend a batch's retries)."""
     requests: int
     """Requests sent."""
-    elapsed: float
-    """Seconds the run took."""
+    elapsed_ms: float
+    """Milliseconds the run took."""
     deadline_reached: bool
     """Whether the ``deadline`` ended the run."""
     concurrency: int
@@ -341,7 +326,7 @@ class PrepareReport:
     def __init__(self, d: Mapping[str, Any]) -> None:
         for name in self.__slots__[:-1]:
             setattr(self, name, d[name])
-        self._failures = [PrepareFailure(f["index"], f["identifier"], f["given"], f["error"]) for f in d["failures"]]
+        self._failures = [PrepareFailure(**f) for f in d["failures"]]
 
     @classmethod
     def _from_native(cls, d: Mapping[str, Any]) -> PrepareReport:
@@ -356,7 +341,7 @@ class PrepareReport:
         """The report as plain values."""
         d: Dict[str, Any] = {name: getattr(self, name) for name in self.__slots__[:-1]}
         d["failures"] = [
-            {"index": f.index, "identifier": f.identifier, "given": f.given, "error": _error_dict(f.error)}
+            {**{n: getattr(f, n) for n in _SHAPES["PrepareFailure"]}, "error": _error_dict(f.error)}
             for f in self._failures
         ]
         return d
@@ -372,7 +357,7 @@ class PrepareReport:
         return (
             f"PrepareReport(ok={self.ok}, total={self.total}, accepted={self.accepted}, failed={self.failed}, "
             f"skipped={self.skipped}, throttled={self.throttled}, requests={self.requests}, "
-            f"elapsed={self.elapsed:.3f}, deadline_reached={self.deadline_reached})"
+            f"elapsed_ms={self.elapsed_ms:.1f}, deadline_reached={self.deadline_reached})"
         )
 
 

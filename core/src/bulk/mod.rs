@@ -26,6 +26,14 @@ use crate::client::CallOptions;
 use crate::config::defaults;
 use crate::error::Error;
 use crate::models::VehicleIdentifier;
+use crate::shapes::{self, FieldValue};
+
+/// A record's fields in its shape's order: `(shape field name, value)`.
+pub type Fields<'a, const N: usize> = [(&'static str, FieldValue<'a>); N];
+
+const fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
 
 /// An input item that could not be made into a [`VehicleIdentifier`] (a binding's conversion
 /// failed: `None` in a Python list, a number in a JS array). [`prepare_stream`] reports it as a
@@ -114,8 +122,30 @@ pub struct PrepareProgress {
     pub elapsed: Duration,
 }
 
+impl PrepareProgress {
+    /// The fields of [`shapes::PREPARE_PROGRESS`] in its order, as every binding shows them
+    /// (`elapsed` as `elapsed_ms`; `total` and `rate` null when unknown). Allocates nothing.
+    pub fn fields(&self) -> Fields<'static, { shapes::PREPARE_PROGRESS.fields.len() }> {
+        use FieldValue::{Count, Number};
+        [
+            ("total", FieldValue::or_null(self.total, Count)),
+            ("read", Count(self.read)),
+            ("done", Count(self.done)),
+            ("accepted", Count(self.accepted)),
+            ("failed", Count(self.failed)),
+            ("skipped", Count(self.skipped)),
+            ("in_flight", Count(self.in_flight)),
+            ("concurrency", Count(self.concurrency)),
+            ("rate", FieldValue::or_null(self.rate, Number)),
+            ("throttled", Count(self.throttled)),
+            ("requests", Count(self.requests)),
+            ("elapsed_ms", Number(ms(self.elapsed))),
+        ]
+    }
+}
+
 /// One settled request of a bulk preload, given to [`PrepareAllOptions::on_batch`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PrepareBatch {
     /// The input index of each identifier, in input order.
     pub indices: Vec<usize>,
@@ -125,6 +155,18 @@ pub struct PrepareBatch {
     pub error: Option<Arc<Error>>,
     /// Times it was answered 429 and queued again.
     pub throttled: u32,
+}
+
+impl PrepareBatch {
+    /// The fields of [`shapes::PREPARE_BATCH`] in its order.
+    pub fn fields(&self) -> Fields<'_, { shapes::PREPARE_BATCH.fields.len() }> {
+        [
+            ("indices", FieldValue::Indices(&self.indices)),
+            ("identifiers", FieldValue::Identifiers(&self.identifiers)),
+            ("error", FieldValue::or_null(self.error.as_ref(), FieldValue::Error)),
+            ("throttled", FieldValue::Count(self.throttled as usize)),
+        ]
+    }
 }
 
 /// An identifier that was not accepted: its input index, what was given, and why.
@@ -139,6 +181,18 @@ pub struct PrepareFailure {
     /// Why: the request's error (shared by the identifiers of one request), a validation error
     /// for a bad item, or a timeout saying the run's deadline passed.
     pub error: Arc<Error>,
+}
+
+impl PrepareFailure {
+    /// The fields of [`shapes::PREPARE_FAILURE`] in its order.
+    pub fn fields(&self) -> Fields<'_, { shapes::PREPARE_FAILURE.fields.len() }> {
+        [
+            ("index", FieldValue::Count(self.index)),
+            ("identifier", FieldValue::or_null(self.identifier.as_ref(), FieldValue::Identifier)),
+            ("given", FieldValue::or_null(self.given.as_deref(), FieldValue::Text)),
+            ("error", FieldValue::Error(&self.error)),
+        ]
+    }
 }
 
 /// The outcome of a bulk preload: totals for every identifier read, and each failed one.
@@ -181,6 +235,26 @@ impl PrepareReport {
     /// those.
     pub fn failures(&self) -> &[PrepareFailure] {
         &self.failures
+    }
+
+    /// The fields of [`shapes::PREPARE_REPORT`] in its order (`ok` is [`is_success`](Self::is_success),
+    /// `elapsed` is `elapsed_ms`).
+    pub fn fields(&self) -> Fields<'_, { shapes::PREPARE_REPORT.fields.len() }> {
+        use FieldValue::{Bool, Count};
+        [
+            ("ok", Bool(self.is_success())),
+            ("total", Count(self.total)),
+            ("accepted", Count(self.accepted)),
+            ("failed", Count(self.failed)),
+            ("skipped", Count(self.skipped)),
+            ("duplicates_possible", Count(self.duplicates_possible)),
+            ("throttled", Count(self.throttled)),
+            ("requests", Count(self.requests)),
+            ("elapsed_ms", FieldValue::Number(ms(self.elapsed))),
+            ("deadline_reached", Bool(self.deadline_reached)),
+            ("concurrency", Count(self.concurrency)),
+            ("failures", FieldValue::Failures(&self.failures)),
+        ]
     }
 }
 
