@@ -131,31 +131,17 @@ const RUST_NAMES: &[(&str, &str, &str)] = &[
 trait AsShape {
     fn as_shape(&self) -> Value;
 }
-impl AsShape for usize {
-    fn as_shape(&self) -> Value {
-        json!(*self)
-    }
+/// Plain values are their own JSON.
+macro_rules! as_shape_by_json {
+    ($($t:ty),*) => {$(
+        impl AsShape for $t {
+            fn as_shape(&self) -> Value {
+                json!(self)
+            }
+        }
+    )*};
 }
-impl AsShape for u32 {
-    fn as_shape(&self) -> Value {
-        json!(*self)
-    }
-}
-impl AsShape for bool {
-    fn as_shape(&self) -> Value {
-        json!(*self)
-    }
-}
-impl AsShape for f64 {
-    fn as_shape(&self) -> Value {
-        json!(*self)
-    }
-}
-impl AsShape for String {
-    fn as_shape(&self) -> Value {
-        json!(self)
-    }
-}
+as_shape_by_json!(usize, u32, bool, f64, String);
 impl AsShape for std::time::Duration {
     fn as_shape(&self) -> Value {
         json!(self.as_secs_f64() * 1000.0)
