@@ -367,7 +367,27 @@ def cmd_npm() -> Path:
     return tarball
 
 
+def stale_package_sources(cargo_home: Path, ver: str) -> List[Path]:
+    """What an earlier `cargo package` of this version left behind that cargo would reuse.
+
+    `cargo package -p a -p b` verifies each crate against the others through a local registry
+    overlay, extracted into CARGO_HOME/registry/src/-<hash>/<crate>-<version>: a local registry
+    has no host, hence the leading "-", and the hash depends only on the target directory's path.
+    Cargo takes an extracted copy with its `.cargo-ok` as the truth, so a second packaging of the
+    same version on the same machine (a CI runner keeps its CARGO_HOME) compiles the dependants
+    against the first run's sources. Found when CI failed on a function made public in between.
+    """
+    return sorted(p for name in CRATES for p in (cargo_home / "registry" / "src").glob(f"-*/{name}-{ver}"))
+
+
 def cmd_crates() -> List[Path]:
+    cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    stale = stale_package_sources(cargo_home, version())
+    for path in stale:
+        log(f"removing {path}: an earlier packaging's sources, which cargo would reuse")
+        shutil.rmtree(path)
+    if stale:  # and what was built from them: cargo never checks a registry crate for changes
+        run(["cargo", "clean", "--quiet", *(a for name in CRATES for a in ("-p", name))], cwd=ROOT)
     run(["cargo", "package", *(a for name in CRATES for a in ("-p", name)), "--allow-dirty"], cwd=ROOT)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     out = []

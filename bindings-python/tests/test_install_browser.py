@@ -156,6 +156,17 @@ def _wait_for(rig: Rig, element_id: str) -> Any:
     return WebDriverWait(rig.driver, WAIT).until(ec.visibility_of_element_located((By.ID, element_id)))
 
 
+def _click(rig: Rig, element_id: str) -> None:
+    """Clicks a link or button that leaves the page, and waits until the next page replaced it
+    (reading the next page's elements before that could find the old page's, then go stale)."""
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element = _wait_for(rig, element_id)
+    element.click()
+    WebDriverWait(rig.driver, WAIT).until(ec.staleness_of(element))
+
+
 def _title(rig: Rig) -> str:
     return str(_wait_for(rig, "title").text)
 
@@ -178,7 +189,7 @@ def _fresh_start(rig: Rig) -> None:
 
 def _to_consent_page(rig: Rig) -> str:
     """Clicks Connect Partly; returns the consent page's URL (it carries this attempt's state)."""
-    _wait_for(rig, "connect").click()
+    _click(rig, "connect")
     _wait_for(rig, "approve")
     url = str(rig.driver.current_url)
     assert url.startswith(rig.mock.authorize_endpoint + "?"), url
@@ -198,7 +209,7 @@ def test_approve_installs_and_keeps_the_key_on_the_server(rig: Rig) -> None:
     assert _wait_for(rig, "deny").text == "Deny"
     _shot(rig, "2-consent")
 
-    _wait_for(rig, "approve").click()
+    _click(rig, "approve")
     assert _title(rig) == "Partly is connected"
     integration_id = _wait_for(rig, "integration-id").text
     assert DEMO_JOB_EXTERNAL_ID in _wait_for(rig, "job").text
@@ -231,7 +242,7 @@ def test_deny_shows_a_clear_message_and_installs_nothing(rig: Rig) -> None:
     before = len(_trades(rig))
     _fresh_start(rig)
     _to_consent_page(rig)
-    _wait_for(rig, "deny").click()
+    _click(rig, "deny")
     assert _title(rig) == "Partly was not connected"
     assert _wait_for(rig, "message").text == "You declined to connect Partly; nothing was installed."
     _shot(rig, "4-denied")
@@ -245,7 +256,7 @@ def test_a_tampered_state_is_rejected_with_nothing_traded(rig: Rig) -> None:
     params = dict(parse_qsl(consent.query))
     params["state"] = partly.oauth.generate_state()  # an attacker's attempt, not this session's
     rig.driver.get(urlunsplit(consent._replace(query=urlencode(params))))
-    _wait_for(rig, "approve").click()
+    _click(rig, "approve")
     assert _title(rig) == "Install rejected"
     assert "does not match the one this attempt sent" in _wait_for(rig, "message").text
     assert len(_trades(rig)) == before, "nothing was traded"

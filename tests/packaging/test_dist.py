@@ -115,3 +115,19 @@ def test_every_install_ships_the_partly_command() -> None:
     assert '[project.scripts]\npartly = "partly._cli:main"' in pyproject
     cli = (ROOT / "cli" / "Cargo.toml").read_text()
     assert '[[bin]]\nname = "partly"' in cli
+
+
+def test_an_earlier_packagings_sources_are_found_and_nothing_else(tmp_path: Path) -> None:
+    ver = dist.version()
+    src = tmp_path / "registry" / "src"
+    stale = [src / "-22c3805da5a543b4" / f"{name}-{ver}" for name in dist.CRATES]
+    kept = [
+        src / "index.crates.io-1949cf8c6b5b557f" / f"partly-{ver}",  # a crates.io crate of that name
+        src / "-22c3805da5a543b4" / "partly-0.0.1",  # another version
+        src / "-22c3805da5a543b4" / "serde-1.0.0",
+    ]
+    for d in stale + kept:
+        d.mkdir(parents=True)
+        (d / ".cargo-ok").write_text('{"v":1}')
+    assert dist.stale_package_sources(tmp_path, ver) == sorted(stale)
+    assert dist.stale_package_sources(tmp_path / "nowhere", ver) == []
