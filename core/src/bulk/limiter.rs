@@ -44,8 +44,17 @@ const RATE_BACKOFF_MAX: f64 = 0.5;
 /// the smaller share reaches its old rate sooner and so takes back more of what a bigger one
 /// gave up (CUBIC's fairness).
 const RATE_CUBIC: f64 = 50.0;
-/// The least time between two rate cuts (one 429 counts once per timer tick, whatever the rate).
+/// Past the rate it was cut from without a 429, the rate doubles this often: the cubic's own
+/// convex region would take seconds to take up the room other processes leave when they finish.
+const RATE_PROBE_DOUBLING: Duration = Duration::from_millis(500);
+/// No rate above this (requests/s): more than any run sends, it keeps the doubling finite.
+const RATE_CEILING: f64 = 1e7;
+/// The least time between two rate cuts (one 429 counts once per timer tick, whatever the rate)…
 const RATE_CUT_INTERVAL: Duration = Duration::from_millis(10);
+/// …and at least this many requests' time at the rate: at a low rate, one refusal of one
+/// request is too little evidence to cut again (a storm of 429s another process caused would
+/// halve a small share every few milliseconds).
+const RATE_CUT_REQUESTS: f64 = 4.0;
 /// How much sending the batches read ahead should last under a rate: a little more than the
 /// usual `Retry-After` ([`defaults::PREPARE_THROTTLE_WAIT`]).
 const LOOKAHEAD: Duration = Duration::from_millis(1250);
@@ -111,17 +120,32 @@ impl Cubic {
         Cubic { w_max, k: ((w_max - to) / RATE_CUBIC).cbrt(), at }
     }
 
-    /// The rate at `now`; `held`: no probing above the rate last accepted.
-    fn rate(&self, now: Instant, held: bool) -> f64 {
-        let t = now.saturating_duration_since(self.at).as_secs_f64();
-        let r = RATE_CUBIC * (t - self.k).powi(3) + self.w_max;
-        if held {
-            // Halfway between the rate of the cut and the rate it cut: no probing.
-            r.min(self.w_max - RATE_CUBIC * self.k.powi(3) / 2.0)
-        } else {
-            r
-        }
+    /// Halfway between the rate of the cut and the rate it cut.
+    fn midpoint(&self) -> f64 {
+        self.w_max - RATE_CUBIC * self.k.powi(3) / 2.0
     }
+
+    /// The rate at `now`, at most `cap`.
+    fn rate(&self, now: Instant, cap: Option<f64>) -> f64 {
+        let t = now.saturating_duration_since(self.at).as_secs_f64();
+        let r = if t <= self.k {
+            RATE_CUBIC * (t - self.k).powi(3) + self.w_max
+        } else {
+            // Under contention a 429 comes before the rate gets back to where it was cut; one
+            // that does not come means room: probe for it exponentially (slow start's growth).
+            (self.w_max * 2f64.powf((t - self.k) / RATE_PROBE_DOUBLING.as_secs_f64())).min(RATE_CEILING)
+        };
+        cap.map_or(r, |c| r.min(c))
+    }
+}
+
+/// The rate's cap near the end of the input.
+#[derive(Clone, Copy, Debug)]
+struct Hold {
+    /// The most requests/s (`None`: released, see [`Limiter::release_hold`]).
+    cap: Option<f64>,
+    /// When it was decided.
+    since: Instant,
 }
 
 struct State {
@@ -133,10 +157,11 @@ struct State {
     last_backoff: Option<Instant>,
     /// The adaptive rate, once the server has pushed back.
     cubic: Option<Cubic>,
-    /// Near the end of the input: the rate no longer probes upwards.
-    /// Near the end of the input: whether the rate stops probing (decided once, see
+    /// Near the end of the input: the rate no longer probes (decided once, see
     /// [`Limiter::left`]).
-    held: Option<bool>,
+    hold: Option<Hold>,
+    /// The last 429/503.
+    last_throttled: Option<Instant>,
     /// Answers to requests sent since the last cut: accepted, throttled.
     since_cut: (u32, u32),
     /// When the next request may start (pacing).
@@ -196,7 +221,8 @@ impl Limiter {
                 srtt: None,
                 last_backoff: None,
                 cubic: None,
-                held: None,
+                hold: None,
+                last_throttled: None,
                 since_cut: (0, 0),
                 next_slot: now,
                 answers: VecDeque::new(),
@@ -231,7 +257,7 @@ impl Limiter {
 
     fn rate_at(&self, st: &State, now: Instant) -> Option<f64> {
         let adaptive = match &st.cubic {
-            Some(c) if self.adaptive => Some(c.rate(now, st.held == Some(true)).max(defaults::PREPARE_MIN_RATE)),
+            Some(c) if self.adaptive => Some(c.rate(now, st.hold.and_then(|h| h.cap)).max(defaults::PREPARE_MIN_RATE)),
             _ => None,
         };
         match (adaptive, self.max_rate) {
@@ -245,12 +271,29 @@ impl Limiter {
     pub(crate) fn left(&self, requests: usize) {
         let now = Instant::now();
         let mut st = self.lock();
-        if let (None, Some(c)) = (st.held, st.cubic) {
-            let rate = c.rate(now, false);
+        if let (None, Some(c)) = (st.hold, st.cubic) {
+            let rate = c.rate(now, None);
             if (requests as f64) < rate * defaults::PREPARE_THROTTLE_WAIT.as_secs_f64() {
-                // Unless the rate has already grown well past where it was last cut without a
-                // 429 (others sharing the limit have finished): then there is room to use.
-                st.held = Some(rate <= c.w_max * PROBED);
+                // Halfway between the last cut and the rate it cut; unless the rate has already
+                // grown well past that without a 429 (others sharing the limit have finished):
+                // then the room it found is kept, but not probed further.
+                let cap = if rate <= c.w_max * PROBED { c.midpoint() } else { rate };
+                st.hold = Some(Hold { cap: Some(cap), since: now });
+            }
+        }
+        Self::release_hold(&mut st, now);
+    }
+
+    /// A hold that has seen no 429 for a whole Retry-After: nobody is pushing back (the others
+    /// sharing the limit have finished, or the last cut went deeper than it needed): probe
+    /// again, from the held rate.
+    fn release_hold(st: &mut State, now: Instant) {
+        if let (Some(Hold { cap: Some(cap), since }), Some(c)) = (st.hold, st.cubic) {
+            let quiet = st.last_throttled.map_or(since, |t| t.max(since));
+            if now.saturating_duration_since(quiet) >= defaults::PREPARE_THROTTLE_WAIT {
+                let rate = c.rate(now, Some(cap));
+                st.cubic = Some(Cubic { w_max: rate, k: 0.0, at: now });
+                st.hold = Some(Hold { cap: None, since });
             }
         }
     }
@@ -290,6 +333,7 @@ impl Limiter {
             let wait = {
                 let mut st = self.lock();
                 let now = Instant::now();
+                Self::release_hold(&mut st, now);
                 match self.rate_at(&st, now) {
                     None => {
                         st.first_sent.get_or_insert(now);
@@ -357,12 +401,17 @@ impl Limiter {
                         return;
                     }
                     st.remember(now, false);
+                    st.last_throttled = Some(now);
                     if after_cut {
                         st.since_cut.1 += 1;
                     }
                     // One cut per group of requests: a 429 answering a request sent before the
                     // last cut was sent at the old rate and says nothing new.
-                    if !after_cut || st.cubic.is_some_and(|c| now.saturating_duration_since(c.at) < RATE_CUT_INTERVAL) {
+                    let interval = match self.rate_at(&st, now) {
+                        Some(rate) => RATE_CUT_INTERVAL.max(Duration::from_secs_f64(RATE_CUT_REQUESTS / rate)),
+                        None => RATE_CUT_INTERVAL,
+                    };
+                    if !after_cut || st.cubic.is_some_and(|c| now.saturating_duration_since(c.at) < interval) {
                         return;
                     }
                     self.back_off_concurrency(&mut st, now);
@@ -404,7 +453,11 @@ impl Limiter {
             }
         };
         let to = to.max(defaults::PREPARE_MIN_RATE);
-        st.cubic = Some(Cubic::cut(from, to, prev_max, now));
+        let cubic = Cubic::cut(from, to, prev_max, now);
+        st.cubic = Some(cubic);
+        if let Some(Hold { cap: Some(cap), .. }) = &mut st.hold {
+            *cap = cap.min(cubic.midpoint());
+        }
         st.since_cut = (0, 0);
         st.answers = VecDeque::new();
         tracing::debug!(target: "partly", rate = to, limit = st.limit, "prepare_all backing off");
@@ -459,8 +512,9 @@ mod tests {
         let k = ((10_100.0 - r) / RATE_CUBIC).cbrt();
         tokio::time::advance(Duration::from_secs_f64(k)).await;
         assert!((l.rate().unwrap() - 10_100.0).abs() < 1.0);
-        tokio::time::advance(Duration::from_secs(1)).await;
-        assert!((l.rate().unwrap() - (10_100.0 + RATE_CUBIC)).abs() < 1.0);
+        // Past it without a 429: doubling every RATE_PROBE_DOUBLING.
+        tokio::time::advance(RATE_PROBE_DOUBLING * 2).await;
+        assert!((l.rate().unwrap() - 10_100.0 * 4.0).abs() < 4.0, "{:?}", l.rate());
     }
 
     #[tokio::test(start_paused = true)]
@@ -495,28 +549,47 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn near_the_end_the_rate_stops_probing_unless_it_already_found_room() {
+    async fn near_the_end_the_rate_stops_probing_but_keeps_the_room_it_found() {
         let l = cut_once();
         let to = l.rate().unwrap();
         l.left(1);
-        tokio::time::advance(Duration::from_secs(30)).await;
+        tokio::time::advance(Duration::from_millis(900)).await;
+        // Still pushed back (a 429 to a request sent before the cut: no new cut)…
+        l.observe(Signal::Throttled, Duration::from_millis(950));
+        tokio::time::advance(Duration::from_millis(900)).await;
+        l.left(1);
         let held = l.rate().unwrap();
         assert!((held - (to + 10_100.0) / 2.0).abs() < 1.0, "held halfway: {held}");
 
-        // Grown far past the old rate without a 429: others sharing the limit stopped.
+        // Grown far past the old rate without a 429: others sharing the limit stopped. The room
+        // found is kept, not probed further.
         let l = cut_once();
-        tokio::time::advance(Duration::from_secs(20)).await;
+        tokio::time::advance(Duration::from_millis(3500)).await;
         let grown = l.rate().unwrap();
         assert!(grown > 10_100.0 * PROBED);
         l.left(1);
-        tokio::time::advance(Duration::from_secs(1)).await;
-        assert!(l.rate().unwrap() > grown, "not held");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert_eq!(l.rate().unwrap(), grown);
 
         // Much left to send: no hold yet.
         let l = cut_once();
         l.left(1_000_000);
-        tokio::time::advance(Duration::from_secs(30)).await;
+        tokio::time::advance(Duration::from_secs(4)).await;
         assert!(l.rate().unwrap() > 10_100.0 * 2.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_no_429_comes_to_for_a_retry_after_probes_again_from_where_it_was() {
+        let l = cut_once();
+        tokio::time::advance(Duration::from_secs(2)).await;
+        l.left(1);
+        let held = l.rate().unwrap();
+        tokio::time::advance(defaults::PREPARE_THROTTLE_WAIT).await;
+        assert_eq!(l.rate().unwrap(), held, "held");
+        l.left(1); // (as the driver does on every turn)
+        assert_eq!(l.rate().unwrap(), held, "no jump");
+        tokio::time::advance(RATE_PROBE_DOUBLING).await;
+        assert!((l.rate().unwrap() - held * 2.0).abs() < 1.0, "doubling from the held rate");
     }
 
     #[tokio::test(start_paused = true)]
