@@ -12,17 +12,21 @@
 //!   `max_rate`) until a 429/503. The first cut starts from the rate this process was sending
 //!   at; every cut keeps the share of the requests sent since the last cut that were accepted
 //!   (between [`RATE_BACKOFF_MAX`] and [`RATE_BACKOFF`] of the rate). The rate then grows back
-//!   along `C (t - K)³ + w_max` ([`RATE_CUBIC`]): flat near the rate it was cut from, probing
-//!   above it after. The constant is absolute, the same for every process whatever its share,
+//!   along `C (t - K)³ + w_max` ([`RATE_CUBIC`]): flat near the rate it was cut from; past it
+//!   without a 429 it doubles every [`RATE_PROBE_DOUBLING`] (room has opened: another process
+//!   finished). The constant is absolute, the same for every process whatever its share,
 //!   so a smaller share regains its old rate sooner: processes sharing one key's limit, each
 //!   cutting on its own 429s, converge on equal shares of it (and fast convergence gives a
 //!   newcomer room). Requests are paced evenly, each start time taken at the rate of the
 //!   moment it comes (a cut slows the requests already waiting).
 //!
 //! A cut counts only 429s answering requests sent after the last cut (those sent before were
-//! sent at the old rate), at most once per [`RATE_CUT_INTERVAL`]. Near the end of the input
-//! ([`Limiter::left`]) the rate stops probing: a 429 there would hold up the end of the run by a
-//! whole `Retry-After` after everything else is done.
+//! sent at the old rate), at most once per [`RATE_CUT_INTERVAL`] or [`RATE_CUT_REQUESTS`]
+//! requests. Near the end of the input ([`Limiter::left`]) the rate stops probing: a 429 there
+//! would hold up the end of the run by a whole `Retry-After` after everything else is done. It
+//! is held halfway between its last cut and the rate it cut, or, when it had already found room
+//! ([`PROBED`]), where it is; a hold that no 429 comes to for a whole `Retry-After` probes
+//! again from there (it was held too low: the others had finished).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -59,7 +63,7 @@ const RATE_CUT_REQUESTS: f64 = 4.0;
 /// usual `Retry-After` ([`defaults::PREPARE_THROTTLE_WAIT`]).
 const LOOKAHEAD: Duration = Duration::from_millis(1250);
 /// A rate this far above where it was last cut, reached without a 429, shows room (others
-/// sharing the limit have stopped): it is not held back near the end.
+/// sharing the limit have stopped): near the end it is held where it is, not halfway back.
 const PROBED: f64 = 1.4;
 /// The most batches read ahead (memory: 1,024 x 100 identifiers).
 const LOOKAHEAD_MAX: usize = 1024;
