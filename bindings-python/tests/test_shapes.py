@@ -154,3 +154,30 @@ def test_the_bulk_preload_gives_the_core_fields_with_their_types() -> None:
     assert len(bad) == 1 and bad[0].given == "None" and isinstance(bad[0].error, partly.ValidationError)
     sent = [f for f in report.failures() if f.identifier is not None]
     assert len(sent) == 2 and sent[0].error is sent[1].error, "one error object per failed request"
+
+
+def _public_methods(cls: type) -> Dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in vars(cls).items()
+        if callable(member) and not name.startswith("_")
+    }
+
+
+def test_the_async_client_takes_what_the_blocking_client_takes() -> None:
+    """`Client` and `AsyncClient` (and each namespace) spell every method twice, once blocking and
+    once awaitable, as typed SDKs do so that editors and mypy see real signatures: the twins must
+    not drift. Same methods, same parameters (names, kinds, defaults)."""
+    from partly import _client
+
+    pairs = [(_client.Client, _client.AsyncClient)]
+    pairs += [(getattr(_client, n), getattr(_client, f"Async{n}")) for n in ("Jobs", "Tier1", "Integrations")]
+    for blocking, awaitable in pairs:
+        sync_methods, async_methods = _public_methods(blocking), _public_methods(awaitable)
+        assert sorted(sync_methods) == sorted(async_methods), f"{blocking.__name__} vs {awaitable.__name__}"
+        for name, sig in sync_methods.items():
+            theirs = async_methods[name]
+            mine = [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+            other = [(p.name, p.kind, p.default) for p in theirs.parameters.values()]
+            assert mine == other, f"{blocking.__name__}.{name}{sig} vs {awaitable.__name__}.{name}{theirs}"
+        assert sync_methods, blocking
