@@ -161,8 +161,7 @@ struct State {
     last_backoff: Option<Instant>,
     /// The adaptive rate, once the server has pushed back.
     cubic: Option<Cubic>,
-    /// Near the end of the input: the rate no longer probes (decided once, see
-    /// [`Limiter::left`]).
+    /// Near the end of the input: the rate no longer probes (see [`Limiter::left`]).
     hold: Option<Hold>,
     /// The last 429/503.
     last_throttled: Option<Instant>,
@@ -270,19 +269,28 @@ impl Limiter {
         }
     }
 
-    /// The end of the input is near: stop probing above the rate last accepted (a 429 now
-    /// would keep the run waiting a whole Retry-After after everything else is done).
+    /// `requests` are left to send (the input is exhausted). Once they take less than a
+    /// Retry-After at the rate, stop probing above the rate last accepted (a 429 now would keep
+    /// the run waiting a whole Retry-After after everything else is done); undone if the rate
+    /// then falls so far that they no longer do.
     pub(crate) fn left(&self, requests: usize) {
         let now = Instant::now();
         let mut st = self.lock();
-        if let (None, Some(c)) = (st.hold, st.cubic) {
+        if let Some(c) = st.cubic {
             let rate = c.rate(now, None);
-            if (requests as f64) < rate * defaults::PREPARE_THROTTLE_WAIT.as_secs_f64() {
-                // Halfway between the last cut and the rate it cut; unless the rate has already
-                // grown well past that without a 429 (others sharing the limit have finished):
-                // then the room it found is kept, but not probed further.
-                let cap = if rate <= c.w_max * PROBED { c.midpoint() } else { rate };
-                st.hold = Some(Hold { cap: Some(cap), since: now });
+            let near = (requests as f64) < rate * defaults::PREPARE_THROTTLE_WAIT.as_secs_f64();
+            match st.hold {
+                None if near => {
+                    // Halfway between the last cut and the rate it cut; unless the rate has
+                    // already grown well past that without a 429 (others sharing the limit have
+                    // finished): then the room it found is kept, but not probed further.
+                    let cap = if rate <= c.w_max * PROBED { c.midpoint() } else { rate };
+                    st.hold = Some(Hold { cap: Some(cap), since: now });
+                }
+                // The rate came down (early in a run whose input was all read ahead, its first
+                // guesses are far too high): the end is further away than it looked.
+                Some(Hold { cap: Some(_), .. }) if !near => st.hold = None,
+                _ => {}
             }
         }
         Self::release_hold(&mut st, now);
@@ -583,6 +591,28 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_hold_decided_on_a_first_guess_of_the_rate_is_undone_when_the_rate_comes_down() {
+        // The whole input (5,000 requests) was read ahead while the first cut guessed ~9,090/s.
+        let l = cut_once();
+        l.left(5_000);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        let capped = l.rate().unwrap();
+        // The server pushes back hard: the rate falls far below what 5,000 requests take a
+        // second at, and the end is no longer near…
+        for _ in 0..6 {
+            tokio::time::advance(RATE_CUT_INTERVAL * 2).await;
+            l.observe(Signal::Throttled, Duration::from_millis(1));
+        }
+        l.left(5_000);
+        let low = l.rate().unwrap();
+        assert!(low * 1.0 < 5_000.0, "{low}");
+        // …so it grows again past where the hold would have capped it.
+        tokio::time::advance(Duration::from_secs(4)).await;
+        l.left(4_999);
+        assert!(l.rate().unwrap() > capped.min(low * 4.0), "{} vs {capped}", l.rate().unwrap());
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_hold_no_429_comes_to_for_a_retry_after_probes_again_from_where_it_was() {
         let l = cut_once();
         tokio::time::advance(Duration::from_secs(2)).await;
@@ -594,6 +624,17 @@ mod tests {
         assert_eq!(l.rate().unwrap(), held, "no jump");
         tokio::time::advance(RATE_PROBE_DOUBLING).await;
         assert!((l.rate().unwrap() - held * 2.0).abs() < 1.0, "doubling from the held rate");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_read_ahead_last_about_a_retry_after_and_never_more_than_the_bound() {
+        let l = Limiter::new(true, 32, None);
+        assert_eq!(l.lookahead(32), 32, "no rate: as many as may be in flight");
+        let l = Limiter::new(true, 32, Some(100.0));
+        assert_eq!(l.lookahead(32), 125, "100 requests/s for 1.25 s");
+        let l = cut_once(); // ~9,090 requests/s
+        assert_eq!(l.lookahead(32), LOOKAHEAD_MAX, "memory stays bounded at any rate");
+        assert_eq!(Limiter::new(false, 8, Some(100.0)).lookahead(8), 8, "fixed mode reads no further");
     }
 
     #[tokio::test(start_paused = true)]
