@@ -381,14 +381,15 @@ def stale_package_sources(cargo_home: Path, ver: str) -> List[Path]:
 
 
 def cmd_crates() -> List[Path]:
+    packages = [a for name in CRATES for a in ("-p", name)]
     cargo_home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
     stale = stale_package_sources(cargo_home, version())
     for path in stale:
         log(f"removing {path}: an earlier packaging's sources, which cargo would reuse")
         shutil.rmtree(path)
     if stale:  # and what was built from them: cargo never checks a registry crate for changes
-        run(["cargo", "clean", "--quiet", *(a for name in CRATES for a in ("-p", name))], cwd=ROOT)
-    run(["cargo", "package", *(a for name in CRATES for a in ("-p", name)), "--allow-dirty"], cwd=ROOT)
+        run(["cargo", "clean", "--quiet", *packages], cwd=ROOT)
+    run(["cargo", "package", *packages, "--allow-dirty"], cwd=ROOT)
     target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     out = []
     for name in CRATES:

@@ -143,13 +143,22 @@ impl Cubic {
     }
 }
 
-/// The rate's cap near the end of the input.
+/// The rate near the end of the input.
 #[derive(Clone, Copy, Debug)]
-struct Hold {
-    /// The most requests/s (`None`: released, see [`Limiter::release_hold`]).
-    cap: Option<f64>,
-    /// When it was decided.
-    since: Instant,
+enum Hold {
+    /// At most `cap` requests/s, since `since`.
+    Capped { cap: f64, since: Instant },
+    /// Let go after a quiet Retry-After (see [`Limiter::release_hold`]); not held again.
+    Released,
+}
+
+impl Hold {
+    fn cap(self) -> Option<f64> {
+        match self {
+            Hold::Capped { cap, .. } => Some(cap),
+            Hold::Released => None,
+        }
+    }
 }
 
 struct State {
@@ -260,7 +269,7 @@ impl Limiter {
 
     fn rate_at(&self, st: &State, now: Instant) -> Option<f64> {
         let adaptive = match &st.cubic {
-            Some(c) if self.adaptive => Some(c.rate(now, st.hold.and_then(|h| h.cap)).max(defaults::PREPARE_MIN_RATE)),
+            Some(c) if self.adaptive => Some(c.rate(now, st.hold.and_then(Hold::cap)).max(defaults::PREPARE_MIN_RATE)),
             _ => None,
         };
         match (adaptive, self.max_rate) {
@@ -285,11 +294,11 @@ impl Limiter {
                     // already grown well past that without a 429 (others sharing the limit have
                     // finished): then the room it found is kept, but not probed further.
                     let cap = if rate <= c.w_max * PROBED { c.midpoint() } else { rate };
-                    st.hold = Some(Hold { cap: Some(cap), since: now });
+                    st.hold = Some(Hold::Capped { cap, since: now });
                 }
                 // The rate came down (early in a run whose input was all read ahead, its first
                 // guesses are far too high): the end is further away than it looked.
-                Some(Hold { cap: Some(_), .. }) if !near => st.hold = None,
+                Some(Hold::Capped { .. }) if !near => st.hold = None,
                 _ => {}
             }
         }
@@ -300,12 +309,12 @@ impl Limiter {
     /// sharing the limit have finished, or the last cut went deeper than it needed): probe
     /// again, from the held rate.
     fn release_hold(st: &mut State, now: Instant) {
-        if let (Some(Hold { cap: Some(cap), since }), Some(c)) = (st.hold, st.cubic) {
+        if let (Some(Hold::Capped { cap, since }), Some(c)) = (st.hold, st.cubic) {
             let quiet = st.last_throttled.map_or(since, |t| t.max(since));
             if now.saturating_duration_since(quiet) >= defaults::PREPARE_THROTTLE_WAIT {
                 let rate = c.rate(now, Some(cap));
                 st.cubic = Some(Cubic { w_max: rate, k: 0.0, at: now });
-                st.hold = Some(Hold { cap: None, since });
+                st.hold = Some(Hold::Released);
             }
         }
     }
@@ -467,7 +476,7 @@ impl Limiter {
         let to = to.max(defaults::PREPARE_MIN_RATE);
         let cubic = Cubic::cut(from, to, prev_max, now);
         st.cubic = Some(cubic);
-        if let Some(Hold { cap: Some(cap), .. }) = &mut st.hold {
+        if let Some(Hold::Capped { cap, .. }) = &mut st.hold {
             *cap = cap.min(cubic.midpoint());
         }
         st.since_cut = (0, 0);
